@@ -1,0 +1,117 @@
+import { z } from 'zod';
+
+/**
+ * The whole configuration as one schema. Every key has a default that works in sandbox mode;
+ * production values come from a JSON file and, for secrets, from the environment.
+ */
+
+const cronExpression = z
+  .string()
+  .trim()
+  .regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression with 5 or 6 fields, e.g. "*/30 * * * * *"');
+
+const odooSchema = z.object({
+  url: z.url({ message: 'must be the base URL of the Odoo server, e.g. https://erp.example.com' }),
+  db: z.string().min(1, 'must name the Odoo database'),
+  login: z.string().min(1, 'must be the login of the Odoo user the daemon acts as'),
+  password: z.string().min(1, 'must be the password or, better, an API key of that user (env ODOO_PASSWORD)'),
+  protocol: z.enum(['jsonrpc']).default('jsonrpc'),
+  timeoutMs: z.number().int().positive().default(30_000),
+  /** Create the x_mytpe_* fields on account.move at start when they are missing. */
+  createFields: z.boolean().default(true),
+});
+
+const companySchema = z.object({
+  /** res.company id in Odoo. */
+  odooCompanyId: z.number().int().positive(),
+  /** account.journal id (type bank or cash) that receives the payments. */
+  journalId: z.number().int().positive(),
+  gateway: z.enum(['mytpe']).default('mytpe'),
+  /** MyTPE Pay instance uuid that owns this company's links. */
+  mytpeInstanceId: z.string().min(1),
+});
+
+const mytpeSchema = z.object({
+  baseUrl: z.url().default('https://dev.mytpe.app/api/v2/mytpe-pay'),
+  apiKey: z.string().min(1, 'must be the MyTPE API key (env MYTPE_API_KEY)'),
+  apiSecret: z.string().min(1, 'must be the MyTPE API secret (env MYTPE_API_SECRET)'),
+  webhookSecret: z.string().min(1).optional(),
+  timeoutMs: z.number().int().positive().default(15_000),
+});
+
+const pipelineSchema = z.object({
+  /** Invoices handled at once within a pass (Odoo and gateway calls in flight). */
+  concurrency: z.number().int().min(1).max(64).default(4),
+  /** Invoices read from Odoo per page. */
+  batchSize: z.number().int().min(1).max(1000).default(200),
+  /** How far back each incremental read looks before the cursor, because write_date is a transaction's start time. */
+  cursorOverlapSeconds: z.number().int().min(0).default(300),
+  /** A full sweep of all open invoices runs this often, catching anything the cursor missed. */
+  fullSweepMinutes: z.number().int().min(1).default(60),
+  /** Attempts before a step that keeps failing with a permanent error is marked failed. */
+  maxAttempts: z.number().int().min(1).default(8),
+  backoffBaseMs: z.number().int().min(1).default(5_000),
+  backoffMaxMs: z.number().int().min(1).default(3_600_000),
+  /** A claimed link is released after this long if its worker died. */
+  leaseMs: z.number().int().min(1_000).default(300_000),
+});
+
+const scheduleSchema = z.object({
+  publish: cronExpression.default('*/30 * * * * *'),
+  confirm: cronExpression.default('*/30 * * * * *'),
+  timezone: z.string().default('UTC'),
+});
+
+const logSchema = z.object({
+  level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+  format: z.enum(['pretty', 'json']).default('pretty'),
+});
+
+const sandboxSchema = z.object({
+  /** Seconds after a link is created before the simulated customer pays it. */
+  payAfterSeconds: z.number().min(0).default(5),
+  /** Share of links the simulated customer pays (0 to 1). */
+  payShare: z.number().min(0).max(1).default(0.7),
+  invoices: z.number().int().min(0).max(10_000).default(6),
+});
+
+export const configSchema = z
+  .object({
+    odoo: odooSchema.optional(),
+    companies: z.array(companySchema).default([]),
+    gateways: z.object({ mytpe: mytpeSchema.optional() }).default({}),
+    store: z.object({ path: z.string().min(1).default('var/paylink.db') }).default({ path: 'var/paylink.db' }),
+    pipeline: pipelineSchema.default(pipelineSchema.parse({})),
+    schedule: scheduleSchema.default(scheduleSchema.parse({})),
+    log: logSchema.default(logSchema.parse({})),
+    sandbox: sandboxSchema.default(sandboxSchema.parse({})),
+  })
+  .superRefine((config, ctx) => {
+    if (!config.odoo) return;
+    if (config.companies.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['companies'],
+        message: 'must list at least one company when odoo is configured',
+      });
+    }
+    config.companies.forEach((company, index) => {
+      if (company.gateway === 'mytpe' && !config.gateways.mytpe) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['companies', index, 'gateway'],
+          message: 'uses mytpe, so gateways.mytpe (apiKey, apiSecret) must be configured',
+        });
+      }
+    });
+    const ids = config.companies.map((company) => company.odooCompanyId);
+    if (new Set(ids).size !== ids.length) {
+      ctx.addIssue({ code: 'custom', path: ['companies'], message: 'lists the same odooCompanyId twice' });
+    }
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type OdooConfig = z.infer<typeof odooSchema>;
+export type CompanyConfig = z.infer<typeof companySchema>;
+export type MyTpeConfig = z.infer<typeof mytpeSchema>;
+export type PipelineConfig = z.infer<typeof pipelineSchema>;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { canTransition, LINK_STATES, type LinkState, REPLACEABLE_STATES, WORKING_STATES } from './link-state.js';
+
+describe('link state machine', () => {
+  it('follows the happy path', () => {
+    const path: LinkState[] = ['creating', 'writing_back', 'open', 'paid', 'registered'];
+    for (let index = 1; index < path.length; index++) expect(canTransition(path[index - 1]!, path[index]!)).toBe(true);
+  });
+
+  it('never leaves registered, closed or expired for a working state', () => {
+    for (const terminal of ['registered', 'closed', 'expired'] as const) {
+      for (const target of WORKING_STATES) expect(canTransition(terminal, target)).toBe(false);
+    }
+  });
+
+  it('does not register a link that was never paid', () => {
+    expect(canTransition('open', 'registered')).toBe(false);
+    expect(canTransition('mismatch', 'registered')).toBe(false);
+    expect(canTransition('creating', 'paid')).toBe(false);
+  });
+
+  it('records a payment that arrives on a closed or expired link as needing a refund', () => {
+    expect(canTransition('closed', 'refund_needed')).toBe(true);
+    expect(canTransition('expired', 'refund_needed')).toBe(true);
+  });
+
+  it('has no transition into creating: a new link is a new row', () => {
+    for (const state of LINK_STATES) expect(canTransition(state, 'creating')).toBe(false);
+  });
+
+  it('only lets closed or expired links be replaced', () => {
+    expect([...REPLACEABLE_STATES].sort()).toEqual(['closed', 'expired']);
+  });
+});

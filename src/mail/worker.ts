@@ -1,0 +1,278 @@
+/**
+ * Sends the queued invoice emails: claims due outbox rows one at a time, renders them, attaches
+ * the QR code and the invoice PDF, sends through the pooled transport and records the outcome.
+ */
+import type { OutboxRepository, OutboxRow } from '../store/outbox.js';
+import { type InvoiceEmail, parseInvoiceEmailJson, recipientAddresses } from './model.js';
+import { paymentQrPng, QR_CID } from './qr.js';
+import type { EmailRenderer } from './render.js';
+import { type BackoffPolicy, classifySmtpError, DEFAULT_BACKOFF, retryDelayMs } from './smtp-errors.js';
+import type { MailTransport, OutgoingAttachment } from './transport.js';
+
+export interface MailLogger {
+  info(message: string, meta?: object): void;
+  warn(message: string, meta?: object): void;
+  error(message: string, meta?: object): void;
+  debug(message: string, meta?: object): void;
+}
+
+export interface MailWorkerOptions {
+  outbox: OutboxRepository;
+  transport: MailTransport;
+  renderer: EmailRenderer;
+  /** The invoice PDF; when it fails the email goes without it. */
+  fetchPdf: (invoiceId: number) => Promise<Buffer>;
+  /** Tells a person that the customer could not be emailed (e.g. a note in the Odoo chatter). */
+  notifyNoRecipient: (row: OutboxRow) => Promise<void>;
+  logger: MailLogger;
+  /** Epoch milliseconds. */
+  clock?: () => number;
+  /** For the retry jitter; tests pass a constant. */
+  random?: () => number;
+  backoff?: Partial<BackoffPolicy>;
+  /** Attempts before a row that keeps failing transiently is marked failed (≈2 days by default). */
+  maxAttempts?: number;
+  /** Rows sent per pass before the loop yields. */
+  batchSize?: number;
+  /** Pause between passes when started. */
+  pollIntervalMs?: number;
+}
+
+export interface RunSummary {
+  sent: number;
+  retried: number;
+  failed: number;
+  noRecipient: number;
+}
+
+type Outcome = keyof RunSummary;
+
+const DEFAULT_MAX_ATTEMPTS = 55;
+const DEFAULT_BATCH_SIZE = 20;
+const DEFAULT_POLL_MS = 5_000;
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function pdfFilename(invoiceName: string): string {
+  const safe = invoiceName.replace(/[^\p{L}\p{N}._-]+/gu, '_').replace(/^[_.]+|_+$/g, '');
+  return `${safe.slice(0, 100) || 'invoice'}.pdf`;
+}
+
+export class MailWorker {
+  private readonly opts: Required<Omit<MailWorkerOptions, 'backoff'>>;
+  private readonly backoff: BackoffPolicy;
+  private running: Promise<RunSummary> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private started = false;
+  private stopping = false;
+
+  constructor(options: MailWorkerOptions) {
+    this.opts = {
+      clock: Date.now,
+      random: Math.random,
+      maxAttempts: DEFAULT_MAX_ATTEMPTS,
+      batchSize: DEFAULT_BATCH_SIZE,
+      pollIntervalMs: DEFAULT_POLL_MS,
+      ...options,
+    };
+    this.backoff = { ...DEFAULT_BACKOFF, ...options.backoff };
+  }
+
+  /** Polls the outbox until stop(). */
+  start(): void {
+    if (this.started) return;
+    this.started = true;
+    this.stopping = false;
+    this.schedule(0);
+  }
+
+  /** Runs a pass now instead of at the next poll (e.g. right after queueing). */
+  wake(): void {
+    if (this.started && !this.stopping && this.timer) this.schedule(0);
+  }
+
+  /** Stops polling and resolves once the email being sent, if any, is recorded. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.started = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (this.running) await this.running.catch(() => undefined);
+  }
+
+  /** One pass over the due rows; concurrent callers share the pass in progress. */
+  runOnce(): Promise<RunSummary> {
+    if (!this.running) {
+      this.running = this.pass().finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.runOnce()
+        .catch((error: unknown) => {
+          this.opts.logger.error(`The mail worker pass failed and will run again: ${errorText(error)}`);
+        })
+        .finally(() => {
+          if (this.started && !this.stopping) this.schedule(this.opts.pollIntervalMs);
+        });
+    }, delayMs);
+  }
+
+  private async pass(): Promise<RunSummary> {
+    const summary: RunSummary = { sent: 0, retried: 0, failed: 0, noRecipient: 0 };
+    // One row per claim, so a stop() never leaves claimed-but-untouched rows waiting for their lease.
+    for (let i = 0; i < this.opts.batchSize && !this.stopping; i++) {
+      const [row] = this.opts.outbox.claimDue(this.opts.clock(), 1);
+      if (!row) break;
+      summary[await this.process(row)] += 1;
+    }
+    return summary;
+  }
+
+  private async process(row: OutboxRow): Promise<Outcome> {
+    const { logger, outbox } = this.opts;
+    const meta = { outboxId: row.id, invoiceId: row.invoiceId, linkRowId: row.linkRowId, attempt: row.attempts };
+
+    let email: InvoiceEmail;
+    try {
+      email = parseInvoiceEmailJson(row.payload);
+    } catch (error) {
+      const reason = errorText(error);
+      outbox.markFailed(row.id, reason, this.opts.clock());
+      logger.error(
+        `The queued email for invoice ${row.invoiceId} has an unreadable payload and will not be sent: ${reason}. Queue a resend once the cause is fixed.`,
+        meta,
+      );
+      return 'failed';
+    }
+    const what = `the email for invoice ${email.invoice.name}`;
+
+    const recipients = recipientAddresses(email.partner.email);
+    if (recipients.length === 0) return this.noRecipient(row, email, meta);
+
+    let pdf: Buffer | null = null;
+    try {
+      pdf = await this.opts.fetchPdf(email.invoice.odooId);
+    } catch (error) {
+      logger.warn(`Could not get the PDF of invoice ${email.invoice.name}; ${what} goes without it: ${errorText(error)}`, meta);
+    }
+
+    const messageId = row.messageId;
+    if (!messageId) throw new Error(`outbox row ${row.id} was claimed without a Message-ID`);
+
+    let subject: string;
+    let html: string;
+    let text: string;
+    let qr: Buffer;
+    try {
+      qr = await paymentQrPng(email.payment.url);
+      ({ subject, html, text } = this.opts.renderer.render({
+        email,
+        qrSrc: `cid:${QR_CID}`,
+        pdfAttached: pdf !== null,
+      }));
+    } catch (error) {
+      // Templates are deterministic, so this is an admin's override to fix; keep the email queued.
+      return this.retryOrFail(row, what, `rendering failed: ${errorText(error)}`, meta, 'error', 'Fix the email templates;');
+    }
+
+    const attachments: OutgoingAttachment[] = [
+      { filename: 'pay-qr.png', content: qr, contentType: 'image/png', cid: QR_CID },
+    ];
+    if (pdf) attachments.push({ filename: pdfFilename(email.invoice.name), content: pdf, contentType: 'application/pdf' });
+    const replyTo = recipientAddresses(email.company.email)[0];
+
+    try {
+      const result = await this.opts.transport.send({
+        to: recipients.map((address) => ({ name: email.partner.name, address })),
+        ...(replyTo ? { replyTo } : {}),
+        subject,
+        text,
+        html,
+        messageId,
+        attachments,
+        // Asks vacation responders not to answer an automatic email.
+        headers: { 'Auto-Submitted': 'auto-generated' },
+      });
+      outbox.markSent(row.id, messageId, this.opts.clock());
+      logger.info(`Sent ${what} to ${recipients.join(', ')}${pdf ? '' : ' (without the PDF)'}.`, {
+        ...meta,
+        messageId,
+        rejected: result.rejected,
+      });
+      return 'sent';
+    } catch (error) {
+      const failure = classifySmtpError(error);
+      const detail = failure.code ? `${failure.code}: ${failure.reason}` : failure.reason;
+      switch (failure.kind) {
+        case 'permanent':
+          outbox.markFailed(row.id, failure.reason, this.opts.clock());
+          logger.error(
+            `The mail server refused ${what} for good (${detail}); it will not be retried. Check the customer's address and queue a resend.`,
+            meta,
+          );
+          return 'failed';
+        case 'config':
+          return this.retryOrFail(
+            row,
+            what,
+            detail,
+            meta,
+            'error',
+            'The SMTP settings look wrong: fix them (host, port, TLS, user, password);',
+          );
+        case 'transient':
+          return this.retryOrFail(row, what, detail, meta, 'warn', '');
+      }
+    }
+  }
+
+  private async noRecipient(row: OutboxRow, email: InvoiceEmail, meta: object): Promise<Outcome> {
+    try {
+      await this.opts.notifyNoRecipient(row);
+    } catch (error) {
+      // The note is how a person learns about it, so it is retried like a send.
+      const reason = `could not report the missing email address: ${errorText(error)}`;
+      return this.retryOrFail(row, `the note for invoice ${email.invoice.name}`, reason, meta, 'warn', '');
+    }
+    this.opts.outbox.markNoRecipient(row.id, this.opts.clock());
+    this.opts.logger.warn(
+      `Invoice ${email.invoice.name}: customer ${email.partner.name} has no valid email address (${JSON.stringify(email.partner.email ?? '')}); nothing was sent and a person was notified.`,
+      meta,
+    );
+    return 'noRecipient';
+  }
+
+  private retryOrFail(
+    row: OutboxRow,
+    what: string,
+    reason: string,
+    meta: object,
+    level: 'warn' | 'error',
+    advice: string,
+  ): Outcome {
+    const { outbox, logger, clock } = this.opts;
+    const now = clock();
+    const prefix = `Sending ${what} (outbox row ${row.id}) failed on attempt ${row.attempts}: ${reason}.`;
+    if (row.attempts >= this.opts.maxAttempts) {
+      outbox.markFailed(row.id, `gave up after ${row.attempts} attempts: ${reason}`, now);
+      logger.error(`${prefix} ${advice} No more retries; queue a resend once it is fixed.`.replace(/\s+/g, ' '), meta);
+      return 'failed';
+    }
+    const nextAt = now + retryDelayMs(row.attempts, this.backoff, this.opts.random);
+    outbox.markRetry(row.id, reason, nextAt, now);
+    logger[level](`${prefix} ${advice} Retrying at ${new Date(nextAt).toISOString()}.`.replace(/\s+/g, ' '), {
+      ...meta,
+      nextAttemptAt: nextAt,
+    });
+    return 'retried';
+  }
+}

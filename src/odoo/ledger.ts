@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import type { Invoice } from '../domain/invoice.js';
+import { type Money, minorFromOdooFloat, money, odooFloatFromMinor } from '../domain/money.js';
+import type { InvoiceCursor, InvoiceLedger, RegisteredPayment } from '../pipeline/ports.js';
+import type { Domain, OdooClient } from './client.js';
+import { OdooError } from './errors.js';
+import {
+  type CurrencyRecord,
+  currencyRecord,
+  INVOICE_FIELDS,
+  type InvoiceRecord,
+  invoiceRecord,
+  LINK_FIELDS,
+  type PartnerRecord,
+  partnerRecord,
+} from './records.js';
+
+const OPEN_PAYMENT_STATES = ['not_paid', 'partial'];
+const actionSchema = z.object({ res_id: z.number().int().positive().optional() }).loose();
+const fieldsGetSchema = z.record(z.string(), z.object({ type: z.string() }).loose());
+
+/** Odoo's account.move / account.payment side of the pipeline, over any OdooClient. */
+export class OdooLedger implements InvoiceLedger {
+  private readonly currencies = new Map<number, CurrencyRecord>();
+  private memoField: Promise<'memo' | 'ref'> | undefined;
+  private readonly invoiceFields: readonly string[];
+
+  constructor(
+    private readonly odoo: OdooClient,
+    options: { linkFields: boolean } = { linkFields: true },
+  ) {
+    this.invoiceFields = options.linkFields ? [...INVOICE_FIELDS, ...LINK_FIELDS] : [...INVOICE_FIELDS];
+  }
+
+  async changedInvoices(companyId: number, after: InvoiceCursor, limit: number): Promise<Invoice[]> {
+    const domain: Domain = [
+      ['move_type', '=', 'out_invoice'],
+      ['company_id', '=', companyId],
+      '|',
+      ['write_date', '>', after.writeDate],
+      '&',
+      ['write_date', '=', after.writeDate],
+      ['id', '>', after.id],
+    ];
+    return this.search(companyId, domain, limit, 'write_date asc, id asc');
+  }
+
+  async latestChange(companyId: number): Promise<InvoiceCursor | null> {
+    const schema = z.object({ id: z.number().int().positive(), write_date: z.string() });
+    const [latest] = await this.odoo.searchRead(
+      'account.move',
+      [
+        ['move_type', '=', 'out_invoice'],
+        ['company_id', '=', companyId],
+      ],
+      schema,
+      { fields: ['write_date'], limit: 1, order: 'write_date desc, id desc', companyIds: [companyId] },
+    );
+    return latest ? { writeDate: latest.write_date, id: latest.id } : null;
+  }
+
+  async openInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]> {
+    const domain: Domain = [
+      ['move_type', '=', 'out_invoice'],
+      ['state', '=', 'posted'],
+      ['payment_state', 'in', OPEN_PAYMENT_STATES],
+      ['company_id', '=', companyId],
+      ['id', '>', afterId],
+    ];
+    return this.search(companyId, domain, limit, 'id asc');
+  }
+
+  async invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]> {
+    if (ids.length === 0) return [];
+    return this.search(companyId, [['id', 'in', [...ids]]], ids.length, 'id asc');
+  }
+
+  async writeLink(invoice: { id: number; companyId: number }, link: { id: string; url: string }): Promise<void> {
+    await this.odoo.write(
+      'account.move',
+      [invoice.id],
+      { x_mytpe_link_id: link.id, x_mytpe_payment_link: link.url },
+      { companyIds: [invoice.companyId] },
+    );
+  }
+
+  async findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null> {
+    const field = await this.paymentMemoField(companyId);
+    const schema = z.object({ id: z.number().int(), amount: z.number(), currency_id: z.tuple([z.number(), z.string()]) }).loose();
+    const found = await this.odoo.searchRead('account.payment', [[field, '=', memo]], schema, {
+      fields: ['amount', 'currency_id', field],
+      limit: 1,
+      order: 'id asc',
+      companyIds: [companyId],
+    });
+    const payment = found[0];
+    if (!payment) return null;
+    const currency = await this.currency(companyId, payment.currency_id[0]);
+    return {
+      id: payment.id,
+      memo,
+      amount: money(minorFromOdooFloat(payment.amount, currency.decimal_places), currency.name, currency.decimal_places),
+    };
+  }
+
+  async registerPayment(
+    invoice: { id: number; companyId: number },
+    payment: { journalId: number; amount: Money; date: string; memo: string },
+  ): Promise<number> {
+    const options = {
+      companyIds: [invoice.companyId],
+      context: { active_model: 'account.move', active_ids: [invoice.id] },
+    };
+    const wizardId = await this.odoo.create(
+      'account.payment.register',
+      {
+        journal_id: payment.journalId,
+        amount: odooFloatFromMinor(payment.amount.minor, payment.amount.decimals),
+        payment_date: payment.date,
+        communication: payment.memo,
+      },
+      options,
+    );
+    const action = await this.odoo.call('account.payment.register', 'action_create_payments', [[wizardId]], actionSchema, options);
+    if (action.res_id !== undefined) return action.res_id;
+    const created = await this.findPaymentByMemo(invoice.companyId, payment.memo);
+    if (!created) throw new OdooError('protocol', `Odoo registered no payment with memo ${payment.memo}`);
+    return created.id;
+  }
+
+  async postNote(invoice: { id: number; companyId: number }, html: string): Promise<void> {
+    await this.odoo.call('account.move', 'message_post', [[invoice.id]], z.unknown(), {
+      companyIds: [invoice.companyId],
+      kwargs: { body: html, body_is_html: true, message_type: 'comment', subtype_xmlid: 'mail.mt_note' },
+    });
+  }
+
+  /** `memo` on account.payment since 18.0, `ref` before; asked once with fields_get. */
+  private paymentMemoField(companyId: number): Promise<'memo' | 'ref'> {
+    this.memoField ??= this.odoo
+      .call('account.payment', 'fields_get', [], fieldsGetSchema, {
+        companyIds: [companyId],
+        kwargs: { attributes: ['type'] },
+      })
+      .then((fields) => ('memo' in fields ? 'memo' : 'ref'))
+      .catch((error: unknown) => {
+        this.memoField = undefined;
+        throw error;
+      });
+    return this.memoField;
+  }
+
+  private async search(companyId: number, domain: Domain, limit: number, order: string): Promise<Invoice[]> {
+    const records = await this.odoo.searchRead('account.move', domain, invoiceRecord, {
+      fields: this.invoiceFields,
+      limit,
+      order,
+      companyIds: [companyId],
+    });
+    const partners = await this.partners(companyId, records);
+    const invoices: Invoice[] = [];
+    for (const record of records) invoices.push(await this.toInvoice(companyId, record, partners));
+    return invoices;
+  }
+
+  private async partners(companyId: number, records: readonly InvoiceRecord[]): Promise<Map<number, PartnerRecord>> {
+    const ids = [...new Set(records.flatMap((record) => (record.partner_id ? [record.partner_id[0]] : [])))];
+    const partners = await this.odoo.read('res.partner', ids, partnerRecord, {
+      fields: ['name', 'email', 'lang'],
+      companyIds: [companyId],
+    });
+    return new Map(partners.map((partner) => [partner.id, partner]));
+  }
+
+  private async currency(companyId: number, currencyId: number): Promise<CurrencyRecord> {
+    const cached = this.currencies.get(currencyId);
+    if (cached) return cached;
+    const [currency] = await this.odoo.read('res.currency', [currencyId], currencyRecord, {
+      fields: ['name', 'decimal_places'],
+      companyIds: [companyId],
+    });
+    if (!currency) throw new OdooError('missing', `currency ${currencyId} not found in Odoo`);
+    this.currencies.set(currencyId, currency);
+    return currency;
+  }
+
+  private async toInvoice(companyId: number, record: InvoiceRecord, partners: Map<number, PartnerRecord>): Promise<Invoice> {
+    if (!record.currency_id) throw new OdooError('protocol', `invoice ${record.id} has no currency`);
+    const currency = await this.currency(companyId, record.currency_id[0]);
+    const amount = (value: number) =>
+      money(minorFromOdooFloat(value, currency.decimal_places), currency.name, currency.decimal_places);
+    const partner = record.partner_id ? partners.get(record.partner_id[0]) : undefined;
+    return {
+      id: record.id,
+      name: record.name,
+      moveType: record.move_type,
+      state: record.state,
+      paymentState: record.payment_state,
+      companyId: record.company_id ? record.company_id[0] : companyId,
+      companyName: record.company_id ? record.company_id[1] : '',
+      partner: partner
+        ? { id: partner.id, name: partner.name, email: partner.email, lang: partner.lang }
+        : record.partner_id
+          ? { id: record.partner_id[0], name: record.partner_id[1], email: null, lang: null }
+          : null,
+      total: amount(record.amount_total),
+      residual: amount(record.amount_residual),
+      invoiceDate: record.invoice_date,
+      dueDate: record.invoice_date_due,
+      writeDate: record.write_date,
+      linkId: record.x_mytpe_link_id ?? null,
+      linkUrl: record.x_mytpe_payment_link ?? null,
+    };
+  }
+}

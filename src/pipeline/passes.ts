@@ -1,0 +1,245 @@
+import pLimit from 'p-limit';
+import type { Invoice } from '../domain/invoice.js';
+import { isPayable } from '../domain/invoice.js';
+import type { LinkState } from '../domain/link-state.js';
+import { linkReference } from '../domain/reference.js';
+import type { LinkRow } from '../store/links.js';
+import type { CompanyRoute, PipelineDeps } from './deps.js';
+import type { InvoiceCursor } from './ports.js';
+import { HaltError, LinkSteps, type StepOutcome } from './steps.js';
+
+export interface PassSummary {
+  invoicesRead: number;
+  linksCreated: number;
+  writtenBack: number;
+  paid: number;
+  registered: number;
+  needsAttention: number;
+  closed: number;
+  retrying: number;
+  failed: number;
+  skipped: number;
+  halted?: string;
+}
+
+function emptySummary(): PassSummary {
+  return {
+    invoicesRead: 0,
+    linksCreated: 0,
+    writtenBack: 0,
+    paid: 0,
+    registered: 0,
+    needsAttention: 0,
+    closed: 0,
+    retrying: 0,
+    failed: 0,
+    skipped: 0,
+  };
+}
+
+function count(summary: PassSummary, outcome: StepOutcome): void {
+  switch (outcome) {
+    case 'created':
+      summary.linksCreated++;
+      break;
+    case 'written_back':
+      summary.writtenBack++;
+      break;
+    case 'paid':
+      summary.paid++;
+      break;
+    case 'registered':
+      summary.registered++;
+      break;
+    case 'mismatch':
+    case 'refund_needed':
+      summary.needsAttention++;
+      break;
+    case 'closed':
+    case 'expired':
+      summary.closed++;
+      break;
+    case 'retry':
+      summary.retrying++;
+      break;
+    case 'failed':
+      summary.failed++;
+      break;
+    case 'busy':
+    case 'unchanged':
+      break;
+  }
+}
+
+const PUBLISH_STATES: readonly LinkState[] = ['creating', 'writing_back', 'closing'];
+const CONFIRM_STATES: readonly LinkState[] = ['open', 'paid'];
+
+/** Odoo write_date text minus some seconds, in the same format. */
+export function shiftWriteDate(writeDate: string, seconds: number): string {
+  const ms = Date.parse(`${writeDate.replace(' ', 'T')}Z`);
+  if (Number.isNaN(ms)) return '1970-01-01 00:00:00';
+  return new Date(ms - seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function later(a: InvoiceCursor | null, b: InvoiceCursor): InvoiceCursor {
+  if (!a) return b;
+  return b.writeDate > a.writeDate || (b.writeDate === a.writeDate && b.id > a.id) ? b : a;
+}
+
+/**
+ * The two passes the scheduler runs. publish: find invoices that need a link and carry each link
+ * to `open`; confirm: ask the gateway about open links and register what was paid.
+ */
+export class Pipeline {
+  readonly steps: LinkSteps;
+  /** (invoice id → write_date) already handled, so the overlap window is not processed twice. */
+  private readonly seen = new Map<number, string>();
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.steps = new LinkSteps(deps);
+  }
+
+  async publish(): Promise<PassSummary> {
+    const summary = emptySummary();
+    return this.recordRun('publish', summary, async () => {
+      for (const company of this.deps.companies) {
+        const discovered = await this.discover(company, summary);
+        await this.advanceAll(discovered, summary);
+      }
+      await this.advanceAll(this.deps.links.due(PUBLISH_STATES, this.deps.now(), 10_000), summary);
+    });
+  }
+
+  async confirm(): Promise<PassSummary> {
+    const summary = emptySummary();
+    return this.recordRun('confirm', summary, async () => {
+      await this.advanceAll(this.deps.links.due(CONFIRM_STATES, this.deps.now(), 10_000), summary);
+    });
+  }
+
+  /** Reads new and changed invoices of a company and records a `creating` link for each payable one. */
+  private async discover(company: CompanyRoute, summary: PassSummary): Promise<Array<{ row: LinkRow; invoice: Invoice }>> {
+    const { cursors, ledger, settings, now } = this.deps;
+    const state = cursors.get(company.companyId);
+    const sweepDue =
+      state.cursor === null || state.lastFullSweepAt === null || now() - state.lastFullSweepAt >= settings.fullSweepMinutes * 60_000;
+    const created: Array<{ row: LinkRow; invoice: Invoice }> = [];
+    const consider = (invoice: Invoice) => {
+      summary.invoicesRead++;
+      if (this.seen.get(invoice.id) === invoice.writeDate) return;
+      const row = this.consider(company, invoice, summary);
+      if (row) created.push({ row, invoice });
+      this.seen.set(invoice.id, invoice.writeDate);
+    };
+
+    if (sweepDue) {
+      // The newest change before the sweep starts becomes the cursor: everything older that is
+      // still open is read by the sweep itself.
+      const head = await ledger.latestChange(company.companyId);
+      let headCursor: InvoiceCursor | null = head;
+      let afterId = 0;
+      for (;;) {
+        const page = await ledger.openInvoices(company.companyId, afterId, settings.batchSize);
+        for (const invoice of page) {
+          consider(invoice);
+          headCursor = later(headCursor, { writeDate: invoice.writeDate, id: invoice.id });
+        }
+        if (page.length < settings.batchSize) break;
+        afterId = page[page.length - 1]!.id;
+      }
+      if (headCursor) cursors.advance(company.companyId, headCursor);
+      cursors.markFullSweep(company.companyId, now());
+    }
+
+    const start = cursors.get(company.companyId).cursor;
+    if (start) {
+      let after: InvoiceCursor = { writeDate: shiftWriteDate(start.writeDate, settings.cursorOverlapSeconds), id: 0 };
+      let newest: InvoiceCursor | null = null;
+      for (;;) {
+        const page = await ledger.changedInvoices(company.companyId, after, settings.batchSize);
+        for (const invoice of page) {
+          consider(invoice);
+          newest = later(newest, { writeDate: invoice.writeDate, id: invoice.id });
+        }
+        if (page.length < settings.batchSize) break;
+        const last = page[page.length - 1]!;
+        after = { writeDate: last.writeDate, id: last.id };
+      }
+      if (newest) cursors.advance(company.companyId, newest);
+    }
+    this.trimSeen();
+    return created;
+  }
+
+  /** Decides what a fresh view of an invoice calls for. Returns a new `creating` link to advance. */
+  private consider(company: CompanyRoute, invoice: Invoice, summary: PassSummary): LinkRow | undefined {
+    const { links, now, settings, log } = this.deps;
+    if (links.currentForInvoice(invoice.id)) return undefined;
+    if (!isPayable(invoice)) return undefined;
+    if (!company.gateway.currencies.includes(invoice.residual.currency)) {
+      summary.skipped++;
+      log.debug(`invoice ${invoice.name} is in ${invoice.residual.currency}, which ${company.gateway.displayName} does not take`);
+      return undefined;
+    }
+    return links.insertCreating(
+      {
+        gateway: company.gateway.id,
+        companyId: company.companyId,
+        invoiceId: invoice.id,
+        invoiceName: invoice.name,
+        amount: invoice.residual,
+        reference: (sequence) => linkReference(settings.database, invoice.id, sequence),
+      },
+      now(),
+    );
+  }
+
+  private async advanceAll(
+    work: ReadonlyArray<LinkRow | { row: LinkRow; invoice: Invoice }>,
+    summary: PassSummary,
+  ): Promise<void> {
+    const limit = pLimit(this.deps.settings.concurrency);
+    let halt: HaltError | undefined;
+    await Promise.all(
+      work.map((entry) =>
+        limit(async () => {
+          if (halt) return;
+          const [row, hint] = 'row' in entry ? [entry.row, { invoice: entry.invoice }] : [entry, undefined];
+          try {
+            count(summary, await this.steps.advance(row, hint));
+          } catch (error) {
+            if (error instanceof HaltError) halt = error;
+            else throw error;
+          }
+        }),
+      ),
+    );
+    if (halt) throw halt;
+  }
+
+  private async recordRun(kind: string, summary: PassSummary, body: () => Promise<void>): Promise<PassSummary> {
+    const { runs, now, log } = this.deps;
+    const runId = runs.start(kind, now());
+    try {
+      await body();
+      runs.finish(runId, summary.failed > 0 || summary.retrying > 0 ? 'partial' : 'ok', summary, now());
+      return summary;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (error instanceof HaltError) summary.halted = message;
+      runs.finish(runId, 'failed', { ...summary, error: message }, now());
+      if (!(error instanceof HaltError)) log.error(`${kind} pass stopped: ${message}; it will run again on schedule`);
+      throw error;
+    }
+  }
+
+  private trimSeen(): void {
+    if (this.seen.size <= 50_000) return;
+    const excess = this.seen.size - 25_000;
+    let index = 0;
+    for (const key of this.seen.keys()) {
+      if (index++ >= excess) break;
+      this.seen.delete(key);
+    }
+  }
+}

@@ -1,0 +1,40 @@
+import type { Invoice } from '../domain/invoice.js';
+import type { Money } from '../domain/money.js';
+
+/**
+ * What the pipeline needs from the accounting system. The Odoo adapter (src/odoo/ledger.ts)
+ * implements it; tests and other ERPs could too.
+ */
+
+export interface InvoiceCursor {
+  /** Odoo write_date, 'YYYY-MM-DD HH:MM:SS' UTC. */
+  readonly writeDate: string;
+  readonly id: number;
+}
+
+export interface RegisteredPayment {
+  readonly id: number;
+  readonly amount: Money;
+  readonly memo: string;
+}
+
+export interface InvoiceLedger {
+  /** Customer invoices of a company written after `after` (keyset on write_date, id), oldest first. */
+  changedInvoices(companyId: number, after: InvoiceCursor, limit: number): Promise<Invoice[]>;
+  /** The most recently written customer invoice of a company (cursor start for a full sweep). */
+  latestChange(companyId: number): Promise<InvoiceCursor | null>;
+  /** Posted customer invoices still to be paid, by ascending id after `afterId` (the full sweep). */
+  openInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]>;
+  invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]>;
+  /** Writes the link id and URL onto the invoice (x_mytpe_link_id, x_mytpe_payment_link). */
+  writeLink(invoice: { id: number; companyId: number }, link: { id: string; url: string }): Promise<void>;
+  /** The payment already registered with this memo (the gateway transaction id), if any. */
+  findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null>;
+  /** Registers a payment on the invoice through account.payment.register; returns the account.payment id. */
+  registerPayment(
+    invoice: { id: number; companyId: number },
+    payment: { journalId: number; amount: Money; date: string; memo: string },
+  ): Promise<number>;
+  /** Posts an internal note in the invoice's chatter. */
+  postNote(invoice: { id: number; companyId: number }, html: string): Promise<void>;
+}

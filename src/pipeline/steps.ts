@@ -1,0 +1,350 @@
+import type { LinkStatus } from '../domain/gateway-status.js';
+import { type Invoice, isPayable, isSettled } from '../domain/invoice.js';
+import type { LinkState } from '../domain/link-state.js';
+import { describeMoney, money } from '../domain/money.js';
+import type { GatewayPayment, LinkSnapshot } from '../gateways/gateway.js';
+import type { LinkRow } from '../store/links.js';
+import type { CompanyRoute, PipelineDeps } from './deps.js';
+import { backoffDelay, classifyFailure } from './retry.js';
+
+export type StepOutcome =
+  | 'created'
+  | 'written_back'
+  | 'unchanged'
+  | 'paid'
+  | 'registered'
+  | 'mismatch'
+  | 'refund_needed'
+  | 'closed'
+  | 'expired'
+  | 'retry'
+  | 'failed'
+  | 'busy';
+
+export class HaltError extends Error {
+  override name = 'HaltError';
+}
+
+/**
+ * Moves one link through its states. Each state names the side effect still owed; the step
+ * performs it (idempotently) and commits the next state, so a crash anywhere is finished by the
+ * next pass. All confirmations (poll, webhook, reconcile) end in applySnapshot.
+ */
+export class LinkSteps {
+  constructor(private readonly deps: PipelineDeps) {}
+
+  route(companyId: number): CompanyRoute | undefined {
+    return this.deps.companies.find((company) => company.companyId === companyId);
+  }
+
+  /** Claims the row, runs the step its state calls for, and releases it. */
+  async advance(row: LinkRow, hint?: { invoice?: Invoice; snapshot?: LinkSnapshot }): Promise<StepOutcome> {
+    const { links, owner, now, settings } = this.deps;
+    const claimed = links.claim(row.id, owner, now(), settings.leaseMs);
+    if (!claimed) return 'busy';
+    try {
+      return await this.run(claimed, hint ?? {});
+    } catch (error) {
+      return this.fail(claimed, error);
+    } finally {
+      links.release(row.id, owner);
+    }
+  }
+
+  private async run(row: LinkRow, hint: { invoice?: Invoice; snapshot?: LinkSnapshot }): Promise<StepOutcome> {
+    let current: LinkRow | undefined = row;
+    let outcome: StepOutcome = 'unchanged';
+    // Chain the steps while each one succeeds: a new link is written back in the same pass, a
+    // paid link is registered as soon as it is seen paid.
+    for (let step = 0; current && step < 4; step++) {
+      const before = current.state;
+      const result = await this.step(current, hint);
+      if (result.outcome !== 'unchanged') outcome = result.outcome;
+      if (!result.row || result.row.state === before) break;
+      current = result.row;
+      hint = { ...(hint.invoice ? { invoice: hint.invoice } : {}) };
+    }
+    return outcome;
+  }
+
+  private async step(
+    row: LinkRow,
+    hint: { invoice?: Invoice; snapshot?: LinkSnapshot },
+  ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    switch (row.state) {
+      case 'creating':
+        return this.create(row, hint.invoice);
+      case 'writing_back':
+        return this.writeBack(row);
+      case 'open': {
+        const snapshot = hint.snapshot ?? (await this.snapshot(row));
+        return this.applySnapshot(row, snapshot);
+      }
+      case 'paid':
+        return this.register(row);
+      case 'closing':
+        return this.close(row);
+      default:
+        return { outcome: 'unchanged' };
+    }
+  }
+
+  private gatewayFor(row: LinkRow): CompanyRoute {
+    const route = this.route(row.companyId);
+    if (!route) throw new Error(`company ${row.companyId} is no longer configured`);
+    return route;
+  }
+
+  private async invoiceFor(row: LinkRow): Promise<Invoice | undefined> {
+    const [invoice] = await this.deps.ledger.invoicesByIds(row.companyId, [row.invoiceId]);
+    return invoice;
+  }
+
+  private async create(row: LinkRow, hinted?: Invoice): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    const { links, now, log } = this.deps;
+    const route = this.gatewayFor(row);
+    const invoice = hinted ?? (await this.invoiceFor(row));
+    if (!invoice || !isPayable(invoice) || invoice.residual.minor !== row.amount.minor) {
+      // Nothing was shown to the customer yet; the link (if an earlier attempt made one) is closed.
+      const reason = invoice ? `invoice is ${describeInvoice(invoice)} before its link was published` : 'invoice no longer exists';
+      const next = links.transition(row.id, 'closing', { stateReason: reason }, now());
+      return { outcome: 'unchanged', row: next };
+    }
+    const link = await route.gateway.createLink({
+      reference: row.reference,
+      merchantAccount: route.merchantAccount,
+      amount: row.amount,
+      invoice: {
+        odooId: invoice.id,
+        name: invoice.name,
+        companyName: invoice.companyName,
+        partnerName: invoice.partner?.name ?? '',
+        partnerEmail: invoice.partner?.email ?? undefined,
+      },
+      metadata: { odoo_db: this.deps.settings.database, invoice_id: String(invoice.id), invoice: invoice.name },
+    });
+    const next = this.deps.db
+      .transaction(() => {
+        const updated = links.transition(row.id, 'writing_back', { linkId: link.id, linkUrl: link.url }, now());
+        if (updated) this.deps.hooks?.onLinkCreated?.(updated, { invoice });
+        return updated;
+      })
+      .immediate();
+    log.info(`created ${route.gateway.displayName} link for invoice ${row.invoiceName}`, {
+      invoice: row.invoiceName,
+      invoiceId: row.invoiceId,
+      link: link.id,
+      amount: describeMoney(row.amount),
+    });
+    return { outcome: 'created', row: next };
+  }
+
+  private async writeBack(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    const { links, now, ledger, log } = this.deps;
+    if (!row.linkId || !row.linkUrl) throw new Error(`link row ${row.id} is writing_back without a link`);
+    await ledger.writeLink({ id: row.invoiceId, companyId: row.companyId }, { id: row.linkId, url: row.linkUrl });
+    const next = links.transition(row.id, 'open', {}, now());
+    log.info(`invoice ${row.invoiceName} now shows its payment link`, { invoice: row.invoiceName, url: row.linkUrl });
+    return { outcome: 'written_back', row: next };
+  }
+
+  private async snapshot(row: LinkRow): Promise<LinkSnapshot> {
+    if (!row.linkId) throw new Error(`link row ${row.id} is ${row.state} without a link id`);
+    return this.gatewayFor(row).gateway.getLink(row.linkId, { currency: row.amount.currency, decimals: row.amount.decimals });
+  }
+
+  /**
+   * Decides what a gateway snapshot means for the link and commits it. The one entry point for
+   * every confirmation source; repeated snapshots are no-ops.
+   */
+  async applySnapshot(row: LinkRow, snapshot: LinkSnapshot): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    const { links, now, log } = this.deps;
+    const completed = snapshot.payments.filter((payment) => payment.status === 'completed');
+    if (completed.length === 0) return this.applyUnpaid(row, snapshot.status);
+    if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
+    const problem = paymentProblem(row, completed);
+    const payment = completed[0]!;
+    if (problem) {
+      const next = links.transition(
+        row.id,
+        'mismatch',
+        { stateReason: problem, transactionId: payment.transactionId, paidMinor: payment.amount.minor, paidCurrency: payment.amount.currency },
+        now(),
+      );
+      log.warn(`payment for invoice ${row.invoiceName} does not match it and was NOT registered: ${problem}; a person must decide`, {
+        invoice: row.invoiceName,
+        transaction: payment.transactionId,
+      });
+      return { outcome: 'mismatch', row: next };
+    }
+    const next = links.transition(
+      row.id,
+      'paid',
+      { transactionId: payment.transactionId, paidMinor: payment.amount.minor, paidCurrency: payment.amount.currency },
+      now(),
+    );
+    if (next) {
+      log.info(`invoice ${row.invoiceName} was paid online`, {
+        invoice: row.invoiceName,
+        transaction: payment.transactionId,
+        amount: describeMoney(payment.amount),
+      });
+    }
+    return { outcome: 'paid', row: next };
+  }
+
+  private applyUnpaid(row: LinkRow, status: LinkStatus): { outcome: StepOutcome; row?: LinkRow | undefined } {
+    const { links, now, log } = this.deps;
+    switch (status) {
+      case 'expired': {
+        const next = links.transition(row.id, 'expired', { stateReason: 'the gateway closed the link unpaid' }, now());
+        log.info(`payment link of invoice ${row.invoiceName} expired unpaid`, { invoice: row.invoiceName, link: row.linkId });
+        return { outcome: 'expired', row: next };
+      }
+      case 'cancelled': {
+        const next = links.transition(row.id, 'closed', { stateReason: 'the link was closed at the gateway' }, now());
+        log.warn(`payment link of invoice ${row.invoiceName} was closed at the gateway`, { invoice: row.invoiceName, link: row.linkId });
+        return { outcome: 'closed', row: next };
+      }
+      case 'open':
+      case 'pending':
+      case 'paid':
+      case 'partially_paid':
+      case 'unknown':
+        return { outcome: 'unchanged' };
+    }
+  }
+
+  /**
+   * Registers the payment in Odoo exactly once: the gateway transaction id is the payment's memo,
+   * and an existing payment with that memo is adopted instead of creating another.
+   */
+  private async register(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    const { links, now, ledger, log } = this.deps;
+    const route = this.gatewayFor(row);
+    if (!row.transactionId || row.paidMinor === null || row.paidCurrency === null) {
+      throw new Error(`link row ${row.id} is paid without a transaction`);
+    }
+    const amount = money(row.paidMinor, row.paidCurrency, row.amount.decimals);
+    const existing = await ledger.findPaymentByMemo(row.companyId, row.transactionId);
+    if (existing) {
+      const next = links.transition(row.id, 'registered', { odooPaymentId: existing.id }, now());
+      log.info(`payment for invoice ${row.invoiceName} was already in Odoo; adopted it`, {
+        invoice: row.invoiceName,
+        payment: existing.id,
+      });
+      return { outcome: 'registered', row: next };
+    }
+    const invoice = await this.invoiceFor(row);
+    const refusal = registrationRefusal(invoice, row);
+    if (refusal) {
+      const next = links.transition(row.id, refusal.state, { stateReason: refusal.reason }, now());
+      log.warn(`payment for invoice ${row.invoiceName} was not registered: ${refusal.reason}`, {
+        invoice: row.invoiceName,
+        transaction: row.transactionId,
+      });
+      return { outcome: refusal.state, row: next };
+    }
+    const paymentId = await ledger.registerPayment(
+      { id: row.invoiceId, companyId: row.companyId },
+      { journalId: route.journalId, amount, date: utcDate(now()), memo: row.transactionId },
+    );
+    const next = links.transition(row.id, 'registered', { odooPaymentId: paymentId }, now());
+    log.info(`registered payment of ${describeMoney(amount)} on invoice ${row.invoiceName}`, {
+      invoice: row.invoiceName,
+      payment: paymentId,
+      transaction: row.transactionId,
+    });
+    return { outcome: 'registered', row: next };
+  }
+
+  private async close(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    const { links, now, log } = this.deps;
+    const route = this.gatewayFor(row);
+    let linkId = row.linkId;
+    if (!linkId) {
+      // An earlier attempt may have created the link before crashing: createLink finds it by
+      // reference (or makes it), so it can be closed for sure.
+      const invoice = await this.invoiceFor(row);
+      const link = await route.gateway.createLink({
+        reference: row.reference,
+        merchantAccount: route.merchantAccount,
+        amount: row.amount,
+        invoice: { odooId: row.invoiceId, name: row.invoiceName, companyName: invoice?.companyName ?? '', partnerName: invoice?.partner?.name ?? '' },
+        metadata: { odoo_db: this.deps.settings.database, invoice_id: String(row.invoiceId), invoice: row.invoiceName },
+      });
+      linkId = link.id;
+    }
+    const outcome = await route.gateway.closeLink(linkId);
+    const next = links.transition(row.id, 'closed', { linkId }, now());
+    log.info(`closed payment link of invoice ${row.invoiceName} (${outcome}): ${row.stateReason ?? ''}`, {
+      invoice: row.invoiceName,
+      link: linkId,
+    });
+    return { outcome: 'closed', row: next };
+  }
+
+  private fail(row: LinkRow, error: unknown): StepOutcome {
+    const { links, now, log, settings } = this.deps;
+    const failure = classifyFailure(error);
+    const context = { invoice: row.invoiceName, invoiceId: row.invoiceId, state: row.state, attempt: row.attempts + 1 };
+    if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
+    const giveUp = failure.kind === 'permanent' && (row.state === 'creating' || row.attempts + 1 >= settings.maxAttempts);
+    if (giveUp) {
+      links.transition(row.id, 'failed', { stateReason: failure.message }, now(), [row.state]);
+      links.recordFailure(row.id, failure.message, 0, now());
+      log.error(`gave up on invoice ${row.invoiceName} at step ${row.state}: ${failure.message}; a person must look at it`, context);
+      return 'failed';
+    }
+    const delay = Math.max(
+      failure.kind === 'transient' ? (failure.retryAfterMs ?? 0) : 0,
+      backoffDelay(row.attempts, settings.backoffBaseMs, settings.backoffMaxMs, this.deps.random),
+    );
+    links.recordFailure(row.id, failure.message, now() + delay, now());
+    log.warn(`step ${row.state} failed for invoice ${row.invoiceName}: ${failure.message}; retrying in ${Math.round(delay / 1000)} s`, context);
+    return 'retry';
+  }
+}
+
+function paymentProblem(row: LinkRow, completed: readonly GatewayPayment[]): string | undefined {
+  if (completed.length > 1) return `${completed.length} completed payments on a one-time link`;
+  const payment = completed[0]!;
+  if (payment.amount.currency !== row.amount.currency) {
+    return `paid in ${payment.amount.currency}, invoice is in ${row.amount.currency}`;
+  }
+  if (payment.amount.minor !== row.amount.minor) {
+    return `paid ${describeMoney(payment.amount)}, link asked for ${describeMoney(row.amount)}`;
+  }
+  return undefined;
+}
+
+function registrationRefusal(
+  invoice: Invoice | undefined,
+  row: LinkRow,
+): { state: Extract<LinkState, 'mismatch' | 'refund_needed'>; reason: string } | undefined {
+  if (!invoice) return { state: 'refund_needed', reason: 'the invoice no longer exists in Odoo' };
+  if (invoice.state !== 'posted' || isSettled(invoice)) {
+    return { state: 'refund_needed', reason: `paid online but the invoice is ${describeInvoice(invoice)}` };
+  }
+  if (invoice.residual.currency !== row.paidCurrency) {
+    return { state: 'mismatch', reason: `invoice is now in ${invoice.residual.currency}` };
+  }
+  if (row.paidMinor !== null && invoice.residual.minor < row.paidMinor) {
+    return {
+      state: 'mismatch',
+      reason: `invoice now has ${describeMoney(invoice.residual)} left to pay, less than the ${describeMoney(money(row.paidMinor, invoice.residual.currency, invoice.residual.decimals))} paid online`,
+    };
+  }
+  return undefined;
+}
+
+export function describeInvoice(invoice: Invoice): string {
+  if (invoice.state !== 'posted') return invoice.state === 'cancel' ? 'cancelled' : `in state ${invoice.state}`;
+  if (invoice.paymentState === 'reversed') return 'reversed by a credit note';
+  if (isSettled(invoice)) return `already ${invoice.paymentState.replace('_', ' ')}`;
+  return `posted (${invoice.paymentState.replace('_', ' ')}, ${describeMoney(invoice.residual)} due)`;
+}
+
+function utcDate(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}

@@ -1,0 +1,98 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log.js';
+import { startMyTpeSandbox } from './mytpe/server.js';
+import { startOdooSandbox } from './odoo/server.js';
+
+/**
+ * Sandbox mode: the no-config default. Starts the Odoo emulator (seeded with a DZD company,
+ * a bank journal, partners and posted invoices) and the MyTPE sandbox on loopback, points the
+ * configuration at them, and plays a customer who pays most links a few seconds after they appear.
+ */
+export interface SandboxEnvironment {
+  readonly config: Config;
+  readonly odooUrl: string;
+  readonly mytpeUrl: string;
+  close(): Promise<void>;
+}
+
+export async function startSandboxEnvironment(base: Config, log: Logger): Promise<SandboxEnvironment> {
+  const odoo = await startOdooSandbox({ version: '18.0' });
+  const seeded = odoo.models.seedDemo({ invoices: base.sandbox.invoices });
+  const mytpe = await startMyTpeSandbox({ instances: [{ name: 'Sandbox SARL' }] });
+  const storeDir = mkdtempSync(path.join(tmpdir(), 'odoo-paylink-sandbox-'));
+  const config: Config = {
+    ...base,
+    odoo: {
+      url: odoo.url,
+      db: odoo.db,
+      login: odoo.login,
+      password: odoo.password,
+      protocol: 'jsonrpc',
+      timeoutMs: 10_000,
+      createFields: true,
+    },
+    companies: [
+      { odooCompanyId: seeded.companyId, journalId: seeded.journalId, gateway: 'mytpe', mytpeInstanceId: mytpe.instanceId },
+    ],
+    gateways: {
+      mytpe: { baseUrl: `${mytpe.url}/api/v2/mytpe-pay`, apiKey: mytpe.apiKey, apiSecret: mytpe.apiSecret, timeoutMs: 10_000 },
+    },
+    store: { path: path.join(storeDir, 'paylink.db') },
+    // Faster passes than production so a newcomer sees the whole cycle within a minute.
+    schedule: { ...base.schedule, publish: '*/10 * * * * *', confirm: '*/5 * * * * *' },
+  };
+  const customer = simulateCustomer(mytpe, base.sandbox, log);
+  log.warn('SANDBOX MODE: no Odoo is configured, so odoo-paylink runs against built-in sandboxes on loopback', {
+    odoo: odoo.url,
+    mytpe: mytpe.url,
+    invoices: seeded.invoiceIds.length,
+  });
+  log.warn(`SANDBOX MODE: payment pages open at ${mytpe.url}/pay/<slug>; nothing here touches a real Odoo or moves real money`);
+  return {
+    config,
+    odooUrl: odoo.url,
+    mytpeUrl: mytpe.url,
+    async close() {
+      clearInterval(customer);
+      await mytpe.close();
+      await odoo.close();
+    },
+  };
+}
+
+/** Pays a share of new links after a delay, deterministically by slug so a run is reproducible. */
+function simulateCustomer(
+  mytpe: Awaited<ReturnType<typeof startMyTpeSandbox>>,
+  settings: Config['sandbox'],
+  log: Logger,
+): NodeJS.Timeout {
+  const firstSeen = new Map<string, number>();
+  const decided = new Set<string>();
+  const timer = setInterval(() => {
+    for (const link of mytpe.links()) {
+      if (decided.has(link.id)) continue;
+      const seen = firstSeen.get(link.id) ?? Date.now();
+      firstSeen.set(link.id, seen);
+      if (Date.now() - seen < settings.payAfterSeconds * 1000) continue;
+      decided.add(link.id);
+      if (shareOf(link.slug) >= settings.payShare) continue;
+      try {
+        mytpe.pay(link.id);
+        log.info(`SANDBOX: a customer paid link ${link.slug}`);
+      } catch (error) {
+        log.debug(`SANDBOX: could not pay link ${link.slug}: ${(error as Error).message}`);
+      }
+    }
+  }, 1000);
+  timer.unref();
+  return timer;
+}
+
+function shareOf(text: string): number {
+  let hash = 2166136261;
+  for (const char of text) hash = Math.imul(hash ^ char.charCodeAt(0), 16777619) >>> 0;
+  return (hash % 1000) / 1000;
+}

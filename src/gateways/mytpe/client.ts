@@ -227,7 +227,8 @@ export function createMyTpeClient(options: MyTpeClientOptions): MyTpeClient {
     getLink: (id) => call('GET', `/links/${enc(id)}`, linkEnvelopeSchema),
     listLinks: (instanceId, query = {}) =>
       call('GET', `/${enc(instanceId)}/links${pageParams({ ...query })}`, linkPageEnvelopeSchema),
-    updateLink: (id, input) => call('POST', `/links/update/${enc(id)}`, linkEnvelopeSchema, updateLinkForm(input)),
+    updateLink: (id, input) =>
+      call('POST', `/links/update/${enc(id)}`, linkEnvelopeSchema, updateLinkForm(input)),
     toggleLinkStatus: (id) => call('PATCH', `/links/${enc(id)}/toggle-status`, toggleEnvelopeSchema),
     deleteLink: (id) => call('DELETE', `/links/${enc(id)}`, deleteResponseSchema),
     listLinkTransactions: (id, query = {}) =>

@@ -58,9 +58,9 @@ describe('errorFromResponse', () => {
     expect(errorFromResponse(failure(403, { error: 'Unauthorized' }), SECRETS, NOW).message).toContain(
       'Unauthorized',
     );
-    expect(errorFromResponse(failure(419, { data: null, message: 'Not yours' }), SECRETS, NOW).message).toContain(
-      'Not yours',
-    );
+    expect(
+      errorFromResponse(failure(419, { data: null, message: 'Not yours' }), SECRETS, NOW).message,
+    ).toContain('Not yours');
     const html = errorFromResponse(failure(502, '<html>Bad gateway</html>'), SECRETS, NOW);
     expect(html.kind).toBe('server');
     expect(html.message).toBe('MyTPE POST /links/store answered HTTP 502');

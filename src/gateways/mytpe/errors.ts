@@ -71,7 +71,8 @@ export function errorFromResponse(
   if (status === 401 || status === 403 || status === 419) {
     return new GatewayError(MYTPE_GATEWAY_ID, 'auth', message, base);
   }
-  if (status === 422 || status === 400) return new GatewayError(MYTPE_GATEWAY_ID, 'validation', message, base);
+  if (status === 422 || status === 400)
+    return new GatewayError(MYTPE_GATEWAY_ID, 'validation', message, base);
   if (status === 404) return new GatewayError(MYTPE_GATEWAY_ID, 'not_found', message, base);
   if (status === 409) return new GatewayError(MYTPE_GATEWAY_ID, 'conflict', message, base);
   if (status === 408) return new GatewayError(MYTPE_GATEWAY_ID, 'timeout', message, base);
@@ -116,12 +117,22 @@ export function errorFromFetchFailure(
   }
   const code = errorCode(error);
   const detail = redact(
-    code ?? (error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : 'unknown'),
+    code ??
+      (error instanceof Error
+        ? error.cause instanceof Error
+          ? error.cause.message
+          : error.message
+        : 'unknown'),
     secrets,
   );
-  return new GatewayError(MYTPE_GATEWAY_ID, 'network', `${where} failed before an answer arrived (${detail})`, {
-    cause: error,
-  });
+  return new GatewayError(
+    MYTPE_GATEWAY_ID,
+    'network',
+    `${where} failed before an answer arrived (${detail})`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** A 2xx whose body is not JSON or not the documented shape. */

@@ -108,7 +108,11 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
   async function adoptExisting(request: LinkRequest, slug: string): Promise<GatewayLink> {
     let foundId: string | undefined;
     for (let page = 1; page <= MAX_PAGES && foundId === undefined; page++) {
-      const result = await client.listLinks(request.merchantAccount, { search: slug, perPage: PER_PAGE, page });
+      const result = await client.listLinks(request.merchantAccount, {
+        search: slug,
+        perPage: PER_PAGE,
+        page,
+      });
       // `search` is a partial match on title and slug: only an exact slug counts.
       foundId = result.data.data.find((item) => item.slug === slug)?.id;
       if (!hasMorePages(result.data, PER_PAGE)) break;
@@ -158,7 +162,10 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
     if (link.status !== 'active') return 'already_closed';
     const toggled = (await client.toggleLinkStatus(linkId)).data;
     if (toggled.status !== 'inactive') {
-      throw fail('conflict', `MyTPE link ${linkId} is ${toggled.status} after toggle-status; expected inactive`);
+      throw fail(
+        'conflict',
+        `MyTPE link ${linkId} is ${toggled.status} after toggle-status; expected inactive`,
+      );
     }
     return 'deactivated';
   }
@@ -192,7 +199,8 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
         if (isSlugTaken(error)) return adoptExisting(request, slug);
         throw error;
       }
-      const answered = created.amount == null ? undefined : minorOf(created.amount, decimals, `link ${created.id}`);
+      const answered =
+        created.amount == null ? undefined : minorOf(created.amount, decimals, `link ${created.id}`);
       if (answered !== minor) {
         throw fail(
           'protocol',
@@ -213,7 +221,11 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
         return {
           transactionId: transaction.id,
           status: paymentStatusFromMyTpe(transaction.status),
-          amount: money(minorOf(transaction.amount, decimals, `transaction ${transaction.id}`), currency, decimals),
+          amount: money(
+            minorOf(transaction.amount, decimals, `transaction ${transaction.id}`),
+            currency,
+            decimals,
+          ),
           ...(occurredAt === undefined ? {} : { occurredAt }),
         };
       });

@@ -77,7 +77,9 @@ export function linkStatusFromMyTpe(link: {
   readonly payment_status?: string | null | undefined;
 }): LinkStatus {
   const state = isOneOf(MYTPE_LINK_STATES, link.status) ? link.status : undefined;
-  const paymentStatus = isOneOf(MYTPE_PAYMENT_STATUSES, link.payment_status) ? link.payment_status : undefined;
+  const paymentStatus = isOneOf(MYTPE_PAYMENT_STATUSES, link.payment_status)
+    ? link.payment_status
+    : undefined;
   if (paymentStatus === undefined) return state === undefined ? 'unknown' : fromLinkStateAlone(state);
   switch (paymentStatus) {
     case 'paid':

@@ -62,7 +62,10 @@ describe('verifyMyTpeSignature', () => {
     const expected = createHmac('sha256', SECRET).update(`${TS}.${body}`).digest('hex');
     expect(signMyTpePayload(body, TS, SECRET)).toBe(`sha256=${expected}`);
     // Keying without the whsec_ prefix must not verify.
-    const headers = { 'X-MytpePay-Signature': signMyTpePayload(body, TS, SECRET.slice(6)), 'X-MytpePay-Timestamp': TS };
+    const headers = {
+      'X-MytpePay-Signature': signMyTpePayload(body, TS, SECRET.slice(6)),
+      'X-MytpePay-Timestamp': TS,
+    };
     expect(verifyMyTpeSignature({ rawBody: Buffer.from(body), headers, secret: SECRET, now: NOW })).toEqual({
       ok: false,
       reason: 'bad_signature',
@@ -221,9 +224,17 @@ describe('parseMyTpeWebhook', () => {
       }),
     ).toEqual({
       ok: true,
-      event: { event: 'pay_link.expired', linkId: 'link-1', slug: 's-1', linkStatus: 'closed', instanceId: 'i' },
+      event: {
+        event: 'pay_link.expired',
+        linkId: 'link-1',
+        slug: 's-1',
+        linkStatus: 'closed',
+        instanceId: 'i',
+      },
     });
-    expect(parseMyTpeWebhook({ event: 'pay_link.closed', data: { id: 'link-2', slug: 's-2', status: 'closed' } })).toEqual({
+    expect(
+      parseMyTpeWebhook({ event: 'pay_link.closed', data: { id: 'link-2', slug: 's-2', status: 'closed' } }),
+    ).toEqual({
       ok: true,
       event: { event: 'pay_link.closed', linkId: 'link-2', slug: 's-2', linkStatus: 'closed' },
     });
@@ -243,12 +254,14 @@ describe('parseMyTpeWebhook', () => {
       ok: false,
       error: 'transaction.completed without a transaction id',
     });
-    expect(parseMyTpeWebhook({ event: 'transaction.completed', data: { id: 't', status: 'completed' } }).ok).toBe(
-      false,
-    );
     expect(
-      parseMyTpeWebhook({ event: 'transaction.completed', data: { id: 't', status: 'completed', amount: 'ten' } })
-        .ok,
+      parseMyTpeWebhook({ event: 'transaction.completed', data: { id: 't', status: 'completed' } }).ok,
+    ).toBe(false);
+    expect(
+      parseMyTpeWebhook({
+        event: 'transaction.completed',
+        data: { id: 't', status: 'completed', amount: 'ten' },
+      }).ok,
     ).toBe(false);
   });
 });

@@ -160,7 +160,10 @@ export function parseMyTpeWebhook(json: unknown): MyTpeWebhookParse {
   const parsed = payloadSchema.safeParse(json);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
-    return { ok: false, error: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'bad payload' };
+    return {
+      ok: false,
+      error: first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'bad payload',
+    };
   }
   const { event, delivery_id, timestamp } = parsed.data;
   const data = parsed.data.data ?? {};

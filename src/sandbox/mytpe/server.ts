@@ -1,10 +1,12 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { formatMinorAsDecimal } from '../../domain/money.js';
 import { notPayablePage, payPage, resultPage } from './pages.js';
 import {
   ApiError,
   type InstanceStatus,
   type LinkJson,
+  laravelTime,
   newWebhookSecret,
   type PayOptions,
   type SandboxInstance,
@@ -159,7 +161,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** `metadata[reference]=x` → `{metadata: {reference: 'x'}}`, as PHP builds `$_POST`. */
-function nestFormEntries(entries: Iterable<[string, FormDataEntryValue]>): Input {
+function nestFormEntries(entries: Iterable<[string, string | Blob]>): Input {
   const out: Input = {};
   for (const [key, value] of entries) {
     const match = /^([^[\]]+)\[([^[\]]*)\]$/.exec(key);
@@ -169,7 +171,10 @@ function nestFormEntries(entries: Iterable<[string, FormDataEntryValue]>): Input
     }
     const parent = match[1];
     const existing = out[parent];
-    const group: Input = typeof existing === 'object' && existing !== null && !(existing instanceof Blob) ? (existing as Input) : {};
+    const group: Input =
+      typeof existing === 'object' && existing !== null && !(existing instanceof Blob)
+        ? (existing as Input)
+        : {};
     group[match[2] ?? ''] = value;
     out[parent] = group;
   }
@@ -203,7 +208,12 @@ async function parseInput(req: IncomingMessage, raw: Buffer): Promise<Input> {
   return {};
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   if (res.destroyed || res.writableEnded) return;
   const text = JSON.stringify(body);
   res.writeHead(status, {
@@ -217,7 +227,10 @@ function sendJson(res: ServerResponse, status: number, body: unknown, headers: R
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {
   if (res.destroyed || res.writableEnded) return;
-  res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': Buffer.byteLength(html) });
+  res.writeHead(status, {
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': Buffer.byteLength(html),
+  });
   res.end(html);
 }
 
@@ -245,7 +258,11 @@ function paginate<T>(items: readonly T[], query: URLSearchParams, pageUrl: strin
     last_page_url: urlOf(lastPage),
     links: [
       { url: page > 1 ? urlOf(page - 1) : null, label: '&laquo; Previous', active: false },
-      ...Array.from({ length: lastPage }, (_, i) => ({ url: urlOf(i + 1), label: String(i + 1), active: i + 1 === page })),
+      ...Array.from({ length: lastPage }, (_, i) => ({
+        url: urlOf(i + 1),
+        label: String(i + 1),
+        active: i + 1 === page,
+      })),
       { url: page < lastPage ? urlOf(page + 1) : null, label: 'Next &raquo;', active: false },
     ],
     next_page_url: page < lastPage ? urlOf(page + 1) : null,
@@ -324,11 +341,16 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
     }
     if (faults.rateLimited > 0) {
       faults.rateLimited -= 1;
-      sendJson(res, 429, { message: 'Too Many Attempts.' }, {
-        'Retry-After': String(faults.retryAfterSeconds),
-        'X-RateLimit-Limit': '60',
-        'X-RateLimit-Remaining': '0',
-      });
+      sendJson(
+        res,
+        429,
+        { message: 'Too Many Attempts.' },
+        {
+          'Retry-After': String(faults.retryAfterSeconds),
+          'X-RateLimit-Limit': '60',
+          'X-RateLimit-Remaining': '0',
+        },
+      );
       return;
     }
     if (faults.failing > 0) {
@@ -351,9 +373,11 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
       .map((segment) => decodeURIComponent(segment));
     const query = url.searchParams;
     const pageUrl = `${publicUrl}${url.pathname}`;
-    const [first, second, third, fourth] = segments;
+    const [first, second, third] = segments;
     const notAllowed = () => {
-      throw new ApiError(405, { message: `The ${method} method is not supported for route ${url.pathname}.` });
+      throw new ApiError(405, {
+        message: `The ${method} method is not supported for route ${url.pathname}.`,
+      });
     };
 
     if (segments.length === 0 || (segments.length === 1 && first === 'active')) {
@@ -383,7 +407,7 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
         message: 'Retrieved successfully.',
         data: {
           transaction_count: completed.length,
-          total_amount: (total / 100).toFixed(2),
+          total_amount: formatMinorAsDecimal(total, 2),
           mytpe_pay_count: state.instances.size,
         },
       });
@@ -395,7 +419,11 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
       const recent = [...state.transactionList]
         .reverse()
         .map((transaction) => state.transactionJson(transaction));
-      sendJson(res, 200, { success: true, message: 'Retrieved successfully.', data: paginate(recent, query, pageUrl) });
+      sendJson(res, 200, {
+        success: true,
+        message: 'Retrieved successfully.',
+        data: paginate(recent, query, pageUrl),
+      });
       return;
     }
 
@@ -420,7 +448,11 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
       }
       if (second !== undefined && segments.length === 2) {
         if (method === 'GET') {
-          sendJson(res, 200, { success: true, message: 'Retrieved successfully.', data: state.linkJson(state.link(second)) });
+          sendJson(res, 200, {
+            success: true,
+            message: 'Retrieved successfully.',
+            data: state.linkJson(state.link(second)),
+          });
           return;
         }
         if (method === 'DELETE') {
@@ -436,7 +468,12 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
         sendJson(res, 200, {
           success: true,
           message: link.status === 'active' ? 'Payment link activated.' : 'Payment link deactivated.',
-          data: { id: link.id, title: link.title, status: link.status, updated_at: link.updatedAt.toISOString() },
+          data: {
+            id: link.id,
+            title: link.title,
+            status: link.status,
+            updated_at: laravelTime(link.updatedAt),
+          },
         });
         return;
       }
@@ -449,7 +486,11 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
           .filter((transaction) => !status || transaction.status === status)
           .reverse()
           .map((transaction) => state.transactionJson(transaction));
-        sendJson(res, 200, { success: true, message: 'Retrieved successfully.', data: paginate(list, query, pageUrl) });
+        sendJson(res, 200, {
+          success: true,
+          message: 'Retrieved successfully.',
+          data: paginate(list, query, pageUrl),
+        });
         return;
       }
     }
@@ -508,7 +549,11 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
             v.add('webhook_url', 'The webhook url field must be a valid URL.');
           }
           // The spec requires HTTPS; loopback receivers in tests are allowed plain HTTP.
-          if (parsed && parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && isLoopbackUrl(parsed))) {
+          if (
+            parsed &&
+            parsed.protocol !== 'https:' &&
+            !(parsed.protocol === 'http:' && isLoopbackUrl(parsed))
+          ) {
             v.add('webhook_url', 'The webhook url field must start with one of the following: https://.');
           }
         }
@@ -534,14 +579,17 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
         sendJson(res, 200, {
           success: true,
           message: 'Webhook secret regenerated.',
-          data: { webhook_url: instance.webhookUrl, webhook_secret: instance.webhookSecret, has_secret: true },
+          data: {
+            webhook_url: instance.webhookUrl,
+            webhook_secret: instance.webhookSecret,
+            has_secret: true,
+          },
         });
         return;
       }
       return notAllowed();
     }
 
-    void fourth;
     throw new ApiError(404, { message: `The route ${url.pathname.slice(1)} could not be found.` });
   }
 
@@ -614,7 +662,10 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
   // ---- test controls ------------------------------------------------------------------------
 
   async function control(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
-    const segments = url.pathname.split('/').filter((segment) => segment !== '').map(decodeURIComponent);
+    const segments = url.pathname
+      .split('/')
+      .filter((segment) => segment !== '')
+      .map(decodeURIComponent);
     const [, kind, id, action] = segments;
     if (kind === 'links' && id !== undefined && req.method === 'POST' && segments.length === 4) {
       const input = await parseInput(req, await readBody(req));
@@ -638,7 +689,7 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
         try {
           state.expire(link);
         } catch (error) {
-          throw new ApiError(422, { message: (error as Error).message });
+          throw new ApiError(422, { message: error instanceof Error ? error.message : String(error) });
         }
         sendJson(res, 200, { success: true, data: state.linkJson(link) });
         return;
@@ -671,7 +722,10 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
         sendJson(res, error.status, error.body);
         return;
       }
-      sendJson(res, 500, { message: 'Server Error', exception: error instanceof Error ? error.message : String(error) });
+      sendJson(res, 500, {
+        message: 'Server Error',
+        exception: error instanceof Error ? error.message : String(error),
+      });
     });
   });
 
@@ -710,9 +764,7 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
       return state.transactionJson(state.pay(link, payOptions));
     },
     transactions: (linkId) =>
-      state
-        .transactionsOf(linkId)
-        .map((transaction) => state.transactionJson(transaction)),
+      state.transactionsOf(linkId).map((transaction) => state.transactionJson(transaction)),
     expire: (linkId) => {
       const link = state.findLink(linkId);
       if (!link) throw new Error(`no MyTPE sandbox link ${linkId}`);

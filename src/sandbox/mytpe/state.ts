@@ -125,7 +125,11 @@ export class ApiError extends Error {
   }
 }
 
-export type EmitEvent = (instance: SandboxInstance, event: string, data: (deliveryId: string) => unknown) => void;
+export type EmitEvent = (
+  instance: SandboxInstance,
+  event: string,
+  data: (deliveryId: string) => unknown,
+) => void;
 
 export interface PayOptions {
   readonly outcome?: 'completed' | 'failed' | undefined;
@@ -143,8 +147,22 @@ export function laravelTime(date: Date): string {
   return date.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
 }
 
+/** Stored like a Laravel `decimal:2` cast. PHP's is_numeric accepts ".5"; our parser wants "0.5". */
 function normalizeAmount(value: unknown): string {
-  return formatMinorAsDecimal(parseDecimalToMinor(String(value), AMOUNT_DECIMALS), AMOUNT_DECIMALS);
+  const text = String(value)
+    .trim()
+    .replace(/^([+-]?)\./, '$10.');
+  return formatMinorAsDecimal(parseDecimalToMinor(text, AMOUNT_DECIMALS), AMOUNT_DECIMALS);
+}
+
+/** A decimal(14,2) column's ceiling; above it the database would refuse the row. */
+const MAX_AMOUNT = 999_999_999_999.99;
+
+/** `numeric|min:0|max:…` on an amount. */
+function validateAmount(v: Validator, value: unknown): void {
+  if (v.numeric('amount', value, 0) && Number(value) > MAX_AMOUNT) {
+    v.add('amount', `The amount field must not be greater than ${MAX_AMOUNT}.`);
+  }
 }
 
 function minorOf(amount: string): number {
@@ -280,7 +298,8 @@ export class SandboxState {
 
   findLink(idOrSlug: string): SandboxLink | undefined {
     const found =
-      this.linkMap.get(idOrSlug) ?? [...this.linkMap.values()].find((candidate) => candidate.slug === idOrSlug);
+      this.linkMap.get(idOrSlug) ??
+      [...this.linkMap.values()].find((candidate) => candidate.slug === idOrSlug);
     return found ? this.refresh(found) : undefined;
   }
 
@@ -354,15 +373,20 @@ export class SandboxState {
     if (v.required('mytpe_pay_id', instanceId) && v.string('mytpe_pay_id', instanceId)) {
       instance = this.instances.get(String(instanceId));
       if (!instance) v.add('mytpe_pay_id', 'The selected mytpe pay id is invalid.');
-      else if (instance.status !== 'active') v.add('mytpe_pay_id', 'The selected MyTPE Pay instance is not active.');
+      else if (instance.status !== 'active')
+        v.add('mytpe_pay_id', 'The selected MyTPE Pay instance is not active.');
     }
     if (v.required('title', input.title)) v.string('title', input.title, 255);
     if (v.required('details', input.details)) v.string('details', input.details);
     if (v.required('type', input.type)) v.oneOf('type', input.type, ['static', 'dynamic']);
     if (v.requiredIf('amount', input.amount, 'type', 'dynamic', input.type) && isPresentValue(input.amount)) {
-      v.numeric('amount', input.amount, 0);
+      validateAmount(v, input.amount);
     }
-    if (v.required('slug', input.slug) && v.string('slug', input.slug, 255) && v.alphaDash('slug', input.slug)) {
+    if (
+      v.required('slug', input.slug) &&
+      v.string('slug', input.slug, 255) &&
+      v.alphaDash('slug', input.slug)
+    ) {
       if ([...this.linkMap.values()].some((link) => link.slug === input.slug)) {
         v.add('slug', 'The slug has already been taken.');
       }
@@ -385,7 +409,9 @@ export class SandboxState {
     const type = input.type as LinkType;
     // payment_mode and max_payments are honoured only for dynamic links (spec §4.1).
     const paymentMode: PaymentMode =
-      type === 'dynamic' && isPresentValue(input.payment_mode) ? (input.payment_mode as PaymentMode) : 'reusable';
+      type === 'dynamic' && isPresentValue(input.payment_mode)
+        ? (input.payment_mode as PaymentMode)
+        : 'reusable';
     const at = this.now();
     const link: SandboxLink = {
       id: randomUUID(),
@@ -426,9 +452,12 @@ export class SandboxState {
     }
     if (input.title !== undefined) v.string('title', input.title, 255);
     if (input.details !== undefined) v.string('details', input.details);
-    if (input.amount !== undefined && link.type === 'dynamic') v.numeric('amount', input.amount, 0);
+    if (input.amount !== undefined && link.type === 'dynamic') validateAmount(v, input.amount);
     if (input.max_payments !== undefined && link.paymentMode === 'limited') {
-      if (v.integer('max_payments', input.max_payments, 1) && Number(input.max_payments) < link.successfulPaymentsCount) {
+      if (
+        v.integer('max_payments', input.max_payments, 1) &&
+        Number(input.max_payments) < link.successfulPaymentsCount
+      ) {
         v.add('max_payments', `The max payments field must be at least ${link.successfulPaymentsCount}.`);
       }
     }
@@ -447,7 +476,11 @@ export class SandboxState {
     if (input.max_payments !== undefined && link.paymentMode === 'limited') {
       link.maxPayments = Number(input.max_payments);
       // Raising the quota of a closed limited link reopens it.
-      if (link.status === 'closed' && link.closedReason === 'quota' && link.maxPayments > link.successfulPaymentsCount) {
+      if (
+        link.status === 'closed' &&
+        link.closedReason === 'quota' &&
+        link.maxPayments > link.successfulPaymentsCount
+      ) {
         link.status = 'active';
         link.closedReason = null;
         reopened = true;
@@ -462,7 +495,10 @@ export class SandboxState {
   /** PATCH /links/{id}/toggle-status (spec §4.5). */
   toggleLink(link: SandboxLink): SandboxLink {
     if (link.status === 'closed') {
-      throw new ApiError(422, { success: false, message: 'A closed payment link cannot be activated or deactivated.' });
+      throw new ApiError(422, {
+        success: false,
+        message: 'A closed payment link cannot be activated or deactivated.',
+      });
     }
     link.status = link.status === 'active' ? 'inactive' : 'active';
     link.updatedAt = this.now();
@@ -526,7 +562,11 @@ export class SandboxState {
       throw new ApiError(422, { success: false, message: 'This MyTPE Pay instance cannot take payments.' });
     }
     const amountInput = options.amount ?? link.amount;
-    if (amountInput === null || !isNumeric(amountInput) || Number(amountInput) <= 0) {
+    if (
+      amountInput === null ||
+      !isNumeric(amountInput) ||
+      !(Number(amountInput) > 0 && Number(amountInput) <= MAX_AMOUNT)
+    ) {
       throw new ApiError(422, {
         message: 'The amount field must be greater than 0.',
         errors: { amount: ['The amount field must be greater than 0.'] },
@@ -574,7 +614,10 @@ export class SandboxState {
         link.status = 'closed';
         link.closedReason = 'paid';
         closed = true;
-      } else if (link.paymentMode === 'limited' && link.successfulPaymentsCount >= (link.maxPayments ?? Infinity)) {
+      } else if (
+        link.paymentMode === 'limited' &&
+        link.successfulPaymentsCount >= (link.maxPayments ?? Infinity)
+      ) {
         link.status = 'closed';
         link.closedReason = 'quota';
         closed = true;
@@ -676,6 +719,7 @@ function validateLogo(v: Validator, value: unknown): void {
     v.add('logo', 'The logo field must be an image.');
     return;
   }
-  if (!['image/jpeg', 'image/png'].includes(value.type)) v.add('logo', 'The logo field must be a file of type: jpg, png.');
+  if (!['image/jpeg', 'image/png'].includes(value.type))
+    v.add('logo', 'The logo field must be a file of type: jpg, png.');
   if (value.size > 2048 * 1024) v.add('logo', 'The logo field must not be greater than 2048 kilobytes.');
 }

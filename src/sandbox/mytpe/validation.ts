@@ -68,7 +68,10 @@ export class Validator {
 
   requiredIf(field: string, value: unknown, other: string, otherValue: string, actual: unknown): boolean {
     if (actual !== otherValue || isPresent(value)) return true;
-    this.add(field, `The ${attributeName(field)} field is required when ${attributeName(other)} is ${otherValue}.`);
+    this.add(
+      field,
+      `The ${attributeName(field)} field is required when ${attributeName(other)} is ${otherValue}.`,
+    );
     return false;
   }
 
@@ -122,7 +125,10 @@ export class Validator {
 
   alphaDash(field: string, value: unknown): boolean {
     if (isAlphaDash(value)) return true;
-    this.add(field, `The ${attributeName(field)} field must only contain letters, numbers, dashes, and underscores.`);
+    this.add(
+      field,
+      `The ${attributeName(field)} field must only contain letters, numbers, dashes, and underscores.`,
+    );
     return false;
   }
 

@@ -137,7 +137,12 @@ export class WebhookDispatcher {
       // Drain so the connection can be reused.
       await response.arrayBuffer().catch(() => undefined);
     } catch (caught) {
-      error = caught instanceof Error ? (caught.cause instanceof Error ? caught.cause.message : caught.message) : 'error';
+      error =
+        caught instanceof Error
+          ? caught.cause instanceof Error
+            ? caught.cause.message
+            : caught.message
+          : 'error';
     }
     const ok = status !== null && status >= 200 && status < 300;
     this.log.push({

@@ -51,7 +51,8 @@ function rpcErrorMessage(body: unknown): string | null {
   const error = (body as { error: unknown }).error;
   if (typeof error !== 'object' || error === null) return 'unknown error';
   const { message, data } = error as { message?: unknown; data?: { message?: unknown } };
-  const detail = typeof data?.message === 'string' ? data.message : typeof message === 'string' ? message : '';
+  const detail =
+    typeof data?.message === 'string' ? data.message : typeof message === 'string' ? message : '';
   return detail || 'unknown error';
 }
 
@@ -132,7 +133,8 @@ export async function fetchInvoicePdf(options: FetchInvoicePdfOptions): Promise<
   try {
     bytes = Buffer.from(await report.arrayBuffer());
   } catch {
-    if (signal.aborted) throw new InvoicePdfError(`downloading the PDF of invoice ${invoiceId} timed out`, 'timeout');
+    if (signal.aborted)
+      throw new InvoicePdfError(`downloading the PDF of invoice ${invoiceId} timed out`, 'timeout');
     throw new InvoicePdfError(`the PDF of invoice ${invoiceId} was cut off`, 'network');
   }
   if (!contentType.toLowerCase().startsWith('application/pdf') || !bytes.subarray(0, 4).equals(PDF_MAGIC)) {

@@ -26,7 +26,10 @@ describe('parseInvoiceEmailJson', () => {
 
   it.each([
     ['not json', 'not JSON'],
-    [JSON.stringify({ ...sampleInvoiceEmail(), payment: { url: 'data:text/html,x', gatewayName: 'g' } }), 'payment.url'],
+    [
+      JSON.stringify({ ...sampleInvoiceEmail(), payment: { url: 'data:text/html,x', gatewayName: 'g' } }),
+      'payment.url',
+    ],
     [
       JSON.stringify({ ...sampleInvoiceEmail(), company: { name: 'A', logoUrl: 'javascript:alert(1)' } }),
       'company.logoUrl',

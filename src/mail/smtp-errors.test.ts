@@ -27,7 +27,9 @@ describe('classifySmtpError', () => {
   });
 
   it('keeps the server reply as the reason', () => {
-    const failure = classifySmtpError(smtpError({ code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 User unknown' }));
+    const failure = classifySmtpError(
+      smtpError({ code: 'EENVELOPE', responseCode: 550, response: '550 5.1.1 User unknown' }),
+    );
     expect(failure).toMatchObject({ reason: '550 5.1.1 User unknown', code: 'EENVELOPE', responseCode: 550 });
   });
 

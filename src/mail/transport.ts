@@ -97,7 +97,13 @@ function toSendError(error: unknown, redact: (text: string) => string): SmtpSend
 
 function addressList(value: unknown): string[] {
   if (!Array.isArray(value)) return [];
-  return value.map((v) => (typeof v === 'string' ? v : typeof v === 'object' && v ? String((v as { address?: unknown }).address) : String(v)));
+  return value.map((v) =>
+    typeof v === 'string'
+      ? v
+      : typeof v === 'object' && v
+        ? String((v as { address?: unknown }).address)
+        : String(v),
+  );
 }
 
 export function createMailTransport(input: SmtpConfigInput): MailTransport {

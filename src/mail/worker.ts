@@ -139,7 +139,12 @@ export class MailWorker {
 
   private async process(row: OutboxRow): Promise<Outcome> {
     const { logger, outbox } = this.opts;
-    const meta = { outboxId: row.id, invoiceId: row.invoiceId, linkRowId: row.linkRowId, attempt: row.attempts };
+    const meta = {
+      outboxId: row.id,
+      invoiceId: row.invoiceId,
+      linkRowId: row.linkRowId,
+      attempt: row.attempts,
+    };
 
     let email: InvoiceEmail;
     try {
@@ -162,7 +167,10 @@ export class MailWorker {
     try {
       pdf = await this.opts.fetchPdf(email.invoice.odooId);
     } catch (error) {
-      logger.warn(`Could not get the PDF of invoice ${email.invoice.name}; ${what} goes without it: ${errorText(error)}`, meta);
+      logger.warn(
+        `Could not get the PDF of invoice ${email.invoice.name}; ${what} goes without it: ${errorText(error)}`,
+        meta,
+      );
     }
 
     const messageId = row.messageId;
@@ -181,13 +189,26 @@ export class MailWorker {
       }));
     } catch (error) {
       // Templates are deterministic, so this is an admin's override to fix; keep the email queued.
-      return this.retryOrFail(row, what, `rendering failed: ${errorText(error)}`, meta, 'error', 'Fix the email templates;');
+      return this.retryOrFail(
+        row,
+        what,
+        `rendering failed: ${errorText(error)}`,
+        meta,
+        'error',
+        'Fix the email templates;',
+      );
     }
 
     const attachments: OutgoingAttachment[] = [
       { filename: 'pay-qr.png', content: qr, contentType: 'image/png', cid: QR_CID },
     ];
-    if (pdf) attachments.push({ filename: pdfFilename(email.invoice.name), content: pdf, contentType: 'application/pdf' });
+    if (pdf) {
+      attachments.push({
+        filename: pdfFilename(email.invoice.name),
+        content: pdf,
+        contentType: 'application/pdf',
+      });
+    }
     const replyTo = recipientAddresses(email.company.email)[0];
 
     try {
@@ -202,7 +223,13 @@ export class MailWorker {
         // Asks vacation responders not to answer an automatic email.
         headers: { 'Auto-Submitted': 'auto-generated' },
       });
-      outbox.markSent(row.id, messageId, this.opts.clock());
+      if (!outbox.markSent(row.id, messageId, this.opts.clock())) {
+        // Only possible if this send outlived the claim's lease and another pass took the row.
+        logger.warn(
+          `Sent ${what}, but its outbox row ${row.id} was no longer ours; it may go out twice.`,
+          meta,
+        );
+      }
       logger.info(`Sent ${what} to ${recipients.join(', ')}${pdf ? '' : ' (without the PDF)'}.`, {
         ...meta,
         messageId,
@@ -264,7 +291,10 @@ export class MailWorker {
     const prefix = `Sending ${what} (outbox row ${row.id}) failed on attempt ${row.attempts}: ${reason}.`;
     if (row.attempts >= this.opts.maxAttempts) {
       outbox.markFailed(row.id, `gave up after ${row.attempts} attempts: ${reason}`, now);
-      logger.error(`${prefix} ${advice} No more retries; queue a resend once it is fixed.`.replace(/\s+/g, ' '), meta);
+      logger.error(
+        `${prefix} ${advice} No more retries; queue a resend once it is fixed.`.replace(/\s+/g, ' '),
+        meta,
+      );
       return 'failed';
     }
     const nextAt = now + retryDelayMs(row.attempts, this.backoff, this.opts.random);

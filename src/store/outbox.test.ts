@@ -17,7 +17,14 @@ describe('OutboxRepository', () => {
   });
 
   const enqueue = (linkRowId: number, dedupeKey = `link:${linkRowId}`, now = T0) =>
-    outbox.enqueue({ linkRowId, invoiceId: 100 + linkRowId, companyId: 1, dedupeKey, payload: sampleInvoiceEmail(), now });
+    outbox.enqueue({
+      linkRowId,
+      invoiceId: 100 + linkRowId,
+      companyId: 1,
+      dedupeKey,
+      payload: sampleInvoiceEmail(),
+      now,
+    });
 
   it('queues a row once per dedupe key and returns the existing row on a repeat', () => {
     const first = enqueue(1);
@@ -44,7 +51,14 @@ describe('OutboxRepository', () => {
   it('refuses an invalid payload before touching the table', () => {
     const bad = { ...sampleInvoiceEmail(), payment: { url: 'javascript:alert(1)', gatewayName: 'x' } };
     expect(() =>
-      outbox.enqueue({ linkRowId: 1, invoiceId: 1, companyId: 1, dedupeKey: 'link:1', payload: bad, now: T0 }),
+      outbox.enqueue({
+        linkRowId: 1,
+        invoiceId: 1,
+        companyId: 1,
+        dedupeKey: 'link:1',
+        payload: bad,
+        now: T0,
+      }),
     ).toThrow(/payment\.url/);
     expect(outbox.countsByState().queued).toBe(0);
   });
@@ -91,7 +105,10 @@ describe('OutboxRepository', () => {
       nextAttemptAt: T0 + 30_000,
       lastError: 'ECONNECTION: refused',
     });
-    expect(outbox.findByInvoice(103)[0]).toMatchObject({ state: 'failed', lastError: '550 5.1.1 User unknown' });
+    expect(outbox.findByInvoice(103)[0]).toMatchObject({
+      state: 'failed',
+      lastError: '550 5.1.1 User unknown',
+    });
     expect(outbox.findByInvoice(104)[0]?.state).toBe('no_recipient');
 
     // A sent email is final: a late retry or failure report changes nothing.

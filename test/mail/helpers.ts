@@ -4,13 +4,18 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import jsQR from 'jsqr';
+import jsQRModule from 'jsqr';
 import { type ParsedMail, simpleParser } from 'mailparser';
 import { PNG } from 'pngjs';
+import type { InvoiceEmail } from '../../src/mail/model.js';
+import { sampleInvoiceEmail } from '../../src/mail/preview.js';
 import type { MailLogger } from '../../src/mail/worker.js';
 import { OUTBOX_SCHEMA_SQL, OutboxRepository } from '../../src/store/outbox.js';
 
-export function memoryOutbox(options: { leaseMs?: number } = {}): { db: Database.Database; outbox: OutboxRepository } {
+export function memoryOutbox(options: { leaseMs?: number } = {}): {
+  db: Database.Database;
+  outbox: OutboxRepository;
+} {
   const db = new Database(':memory:');
   db.exec(OUTBOX_SCHEMA_SQL);
   return { db, outbox: new OutboxRepository(db, options) };
@@ -32,7 +37,10 @@ export function recordingLogger(): MailLogger & { entries: LogEntry[] } {
   return { entries, info: at('info'), warn: at('warn'), error: at('error'), debug: at('debug') };
 }
 
-export function manualClock(start = Date.UTC(2025, 2, 5, 9, 0, 0)): { now: () => number; advance(ms: number): void } {
+export function manualClock(start = Date.UTC(2025, 2, 5, 9, 0, 0)): {
+  now: () => number;
+  advance(ms: number): void;
+} {
   let current = start;
   return {
     now: () => current,
@@ -63,6 +71,9 @@ export function parseEml(path: string): Promise<ParsedMail> {
   return simpleParser(readFileSync(path), { keepCidLinks: true });
 }
 
+// jsqr is CommonJS with an ES-style type declaration; its function is also on `.default`.
+const jsQR = jsQRModule.default;
+
 export function decodeQr(png: Buffer): string | null {
   const image = PNG.sync.read(png);
   return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data ?? null;
@@ -76,4 +87,21 @@ export const FAKE_PDF = Buffer.from(
 /** Intl puts no-break spaces in amounts; tests compare on plain spaces. */
 export function plainSpaces(text: string | undefined): string {
   return (text ?? '').replace(/[\u00a0\u202f]/g, ' ');
+}
+
+/** Odoo values written to break out of HTML or to be evaluated as handlebars. */
+export function hostileEmail(lang: string): InvoiceEmail {
+  const base = sampleInvoiceEmail(lang);
+  return {
+    ...base,
+    invoice: { ...base.invoice, name: `INV/"><img src=x onerror=alert(1)>/{{constructor}}` },
+    company: {
+      ...base.company,
+      name: `Evil" onmouseover="alert(1)' {{#each this}}{{/each}}`,
+      email: 'x@evil.dz"><script>alert(2)</script>',
+      website: "javascript:alert('w')",
+    },
+    partner: { ...base.partner, name: '<script>{{x}}</script> {company} {{constructor.constructor}}' },
+    payment: { ...base.payment, url: 'https://pay.example.dz/l/abc?a=1&b="2"' },
+  };
 }

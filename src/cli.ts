@@ -35,7 +35,9 @@ function printSummary(name: string, summary: PassSummary): void {
 
 const program = new Command()
   .name('odoo-paylink')
-  .description('Gives posted Odoo customer invoices an online payment link and registers the payments in Odoo.')
+  .description(
+    'Gives posted Odoo customer invoices an online payment link and registers the payments in Odoo.',
+  )
   .option('-c, --config <file>', 'configuration file (default: config/local.json, or $PAYLINK_CONFIG)')
   .addOption(new Option('--log-format <format>', 'log output').choices(['pretty', 'json']))
   .addOption(new Option('--log-level <level>', 'log verbosity').choices(['error', 'warn', 'info', 'debug']))
@@ -43,7 +45,9 @@ const program = new Command()
 
 program
   .command('run')
-  .description('run the daemon: publish links and confirm payments on schedule until SIGINT/SIGTERM (sandbox mode without Odoo config)')
+  .description(
+    'run the daemon: publish links and confirm payments on schedule until SIGINT/SIGTERM (sandbox mode without Odoo config)',
+  )
   .action(async () => {
     const { config, log } = setup(program);
     await runDaemon(config, log);
@@ -74,7 +78,9 @@ program
   .action(async () => {
     const { config, log } = setup(program);
     if (!config.odoo) {
-      console.log('No Odoo is configured: the daemon runs in sandbox mode with a throw-away state database, so there is no status to show.');
+      console.log(
+        'No Odoo is configured: the daemon runs in sandbox mode with a throw-away state database, so there is no status to show.',
+      );
       await log.close();
       return;
     }
@@ -105,6 +111,8 @@ program
 
 program.parseAsync().catch((error: unknown) => {
   const message = redactor.text(error instanceof Error ? error.message : String(error));
-  console.error(error instanceof ConfigError ? `configuration error: ${message}` : `odoo-paylink: ${message}`);
+  console.error(
+    error instanceof ConfigError ? `configuration error: ${message}` : `odoo-paylink: ${message}`,
+  );
   process.exitCode = error instanceof ConfigError ? 78 : 1;
 });

@@ -24,7 +24,9 @@ describe('redaction', () => {
 
   it('redacts secret-looking keys even with unknown values', () => {
     const local = new Redactor();
-    expect(local.value({ password: 'x', headers: { Authorization: 'Bearer y', 'X-API-KEY': 'z' }, ok: 1 })).toEqual({
+    expect(
+      local.value({ password: 'x', headers: { Authorization: 'Bearer y', 'X-API-KEY': 'z' }, ok: 1 }),
+    ).toEqual({
       password: '[redacted]',
       headers: { Authorization: '[redacted]', 'X-API-KEY': '[redacted]' },
       ok: 1,

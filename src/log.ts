@@ -20,7 +20,8 @@ export class Redactor {
   private values: string[] = [];
 
   addSecrets(values: Iterable<string>): void {
-    for (const value of values) if (value.length >= 4 && !this.values.includes(value)) this.values.push(value);
+    for (const value of values)
+      if (value.length >= 4 && !this.values.includes(value)) this.values.push(value);
     // Longest first so a secret that contains another is removed whole.
     this.values.sort((a, b) => b.length - a.length);
   }
@@ -83,7 +84,9 @@ export function createLogger(options: LogOptions): Logger & { close(): Promise<v
           pretty,
         );
   const transports: winston.transport[] = [
-    options.stream ? new winston.transports.Stream({ stream: options.stream }) : new winston.transports.Console(),
+    options.stream
+      ? new winston.transports.Stream({ stream: options.stream })
+      : new winston.transports.Console(),
   ];
   const root = winston.createLogger({ level: options.level, format, transports });
   return Object.assign(wrap(root), {

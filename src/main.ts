@@ -1,7 +1,10 @@
+import type { FastifyInstance } from 'fastify';
 import { type App, createApp, createScheduler } from './app.js';
 import type { Config } from './config/schema.js';
+import { createHttpServer } from './http/server.js';
+import type { Scheduler } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
-import { startSandboxEnvironment, type SandboxEnvironment } from './sandbox/demo.js';
+import { type SandboxEnvironment, startSandboxEnvironment } from './sandbox/demo.js';
 
 export interface Runtime {
   readonly app: App;
@@ -15,35 +18,64 @@ export interface Runtime {
  */
 export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
   const sandbox = config.odoo ? undefined : await startSandboxEnvironment(config, log);
-  const app = createApp(sandbox ? sandbox.config : config, log);
+  let app: App | undefined;
   try {
+    app = createApp(sandbox ? sandbox.config : config, log);
     await app.prepareOdoo();
   } catch (error) {
-    app.close();
+    app?.close();
     await sandbox?.close();
     throw error;
   }
+  const ready = app;
   return {
-    app,
+    app: ready,
     sandbox,
     async close() {
-      app.close();
+      ready.close();
       await sandbox?.close();
     },
   };
 }
 
+/** The daemon's HTTP server, listening; its URL for the sandbox's webhooks. */
+async function listen(app: App, scheduler: Scheduler): Promise<{ server: FastifyInstance; url: string }> {
+  const server = createHttpServer({
+    gateways: app.gateways,
+    events: app.events,
+    log: app.log.child({ component: 'http' }),
+    now: app.now,
+    bodyLimit: app.config.http.bodyLimit,
+    onEvent: () =>
+      void scheduler.trigger({ name: 'events', schedule: '', run: () => app.pipeline.processEvents() }),
+    ready: () => {
+      const halted = app.odoo.halted;
+      return halted ? { ok: false, reason: halted.message } : { ok: true };
+    },
+  });
+  const url = await server.listen({ host: app.config.http.host, port: app.config.http.port });
+  return { server, url };
+}
+
 /** `run`: schedules the passes until SIGINT or SIGTERM, then shuts down in order. */
 export async function runDaemon(config: Config, log: Logger & { close(): Promise<void> }): Promise<void> {
   const runtime = await startRuntime(config, log);
-  const scheduler = createScheduler(runtime.app);
+  const { app } = runtime;
+  const scheduler = createScheduler(app);
+  const { server, url } = await listen(app, scheduler);
+  runtime.sandbox?.connectWebhooks(url);
+  app.mail?.start();
   scheduler.start();
   // First passes right away instead of waiting for the first cron tick.
-  void scheduler.trigger({ name: 'publish', schedule: '', run: () => runtime.app.pipeline.publish() });
+  void scheduler
+    .trigger({ name: 'events', schedule: '', run: () => app.pipeline.processEvents() })
+    .then(() => scheduler.trigger({ name: 'publish', schedule: '', run: () => app.pipeline.publish() }))
+    .then(() => app.mail?.wake());
   log.info('odoo-paylink is running', {
-    publish: runtime.app.config.schedule.publish,
-    confirm: runtime.app.config.schedule.confirm,
-    store: runtime.app.config.store.path,
+    webhooks: `${url}/webhooks/<gateway>`,
+    publish: app.config.schedule.publish,
+    confirm: app.config.schedule.confirm,
+    store: app.config.store.path,
   });
   process.send?.('ready');
 
@@ -55,9 +87,12 @@ export async function runDaemon(config: Config, log: Logger & { close(): Promise
         process.exit(1);
       }
       stopping = true;
-      log.info(`${signal} received: finishing the passes in flight, then stopping`);
+      log.info(`${signal} received: finishing the work in flight, then stopping`);
+      // Order: no new schedules, no new HTTP requests, drain, then close the database.
       scheduler
         .stop()
+        .then(() => server.close())
+        .then(() => app.mail?.stop())
         .then(() => runtime.close())
         .catch((error: unknown) => log.error(`error while stopping: ${(error as Error).message}`))
         .finally(resolve);

@@ -13,8 +13,13 @@ export function formatStatus(links: LinkRepository, runs: RunRepository, options
     lines.push('', 'Latest problems');
     for (const row of failures) {
       const when = new Date(row.updatedAt).toISOString().replace('T', ' ').slice(0, 19);
-      const retry = row.nextAttemptAt > Date.now() ? `, next try ${new Date(row.nextAttemptAt).toISOString().slice(11, 19)}` : '';
-      lines.push(`  ${when}  ${row.invoiceName}  [${row.state}, ${row.attempts} attempts${retry}]  ${row.lastError ?? row.stateReason ?? ''}`);
+      const retry =
+        row.nextAttemptAt > Date.now()
+          ? `, next try ${new Date(row.nextAttemptAt).toISOString().slice(11, 19)}`
+          : '';
+      lines.push(
+        `  ${when}  ${row.invoiceName}  [${row.state}, ${row.attempts} attempts${retry}]  ${row.lastError ?? row.stateReason ?? ''}`,
+      );
     }
   }
   if (options.runs) {
@@ -26,7 +31,9 @@ export function formatStatus(links: LinkRepository, runs: RunRepository, options
         continue;
       }
       const when = new Date(run.startedAt).toISOString().replace('T', ' ').slice(0, 19);
-      lines.push(`  ${kind.padEnd(8)} ${when}  ${run.outcome ?? 'running'}  ${run.summary ? JSON.stringify(run.summary) : ''}`);
+      lines.push(
+        `  ${kind.padEnd(8)} ${when}  ${run.outcome ?? 'running'}  ${run.summary ? JSON.stringify(run.summary) : ''}`,
+      );
     }
   }
   return lines.join('\n');

@@ -38,14 +38,24 @@ describe('loadConfig', () => {
     const { odoo, ...rest } = valid;
     const { password: _password, ...odooWithoutPassword } = odoo;
     const { cwd, file } = withFile(JSON.stringify({ ...rest, odoo: odooWithoutPassword }));
-    const { config } = loadConfig({ cwd, file, env: { ODOO_PASSWORD: 'from-env-pw', MYTPE_API_SECRET: 'env-secret' } });
+    const { config } = loadConfig({
+      cwd,
+      file,
+      env: { ODOO_PASSWORD: 'from-env-pw', MYTPE_API_SECRET: 'env-secret' },
+    });
     expect(config.odoo?.password).toBe('from-env-pw');
     expect(config.gateways.mytpe?.apiSecret).toBe('env-secret');
-    expect(secretValues(config)).toEqual(expect.arrayContaining(['from-env-pw', 'env-secret', 'mtk_live_key']));
+    expect(secretValues(config)).toEqual(
+      expect.arrayContaining(['from-env-pw', 'env-secret', 'mtk_live_key']),
+    );
   });
 
   it('names the key and the fix for each bad value', () => {
-    const bad = { ...valid, odoo: { ...valid.odoo, url: 'not a url', password: '' }, pipeline: { concurrency: 0 } };
+    const bad = {
+      ...valid,
+      odoo: { ...valid.odoo, url: 'not a url', password: '' },
+      pipeline: { concurrency: 0 },
+    };
     const { cwd, file } = withFile(JSON.stringify(bad));
     expect(() => loadConfig({ cwd, file, env: {} })).toThrow(ConfigError);
     try {
@@ -59,10 +69,21 @@ describe('loadConfig', () => {
   });
 
   it('requires a company and the gateway it uses once Odoo is configured', () => {
-    const { cwd, file } = withFile(JSON.stringify({ odoo: valid.odoo, companies: [{ odooCompanyId: 1, journalId: 2, mytpeInstanceId: 'x' }] }));
-    expect(() => loadConfig({ cwd, file, env: {} })).toThrow(/companies\.0\.gateway: uses mytpe, so gateways\.mytpe/);
-    const { cwd: cwd2, file: file2 } = withFile(JSON.stringify({ odoo: valid.odoo, gateways: valid.gateways }));
-    expect(() => loadConfig({ cwd: cwd2, file: file2, env: {} })).toThrow(/companies: must list at least one company/);
+    const { cwd, file } = withFile(
+      JSON.stringify({
+        odoo: valid.odoo,
+        companies: [{ odooCompanyId: 1, journalId: 2, mytpeInstanceId: 'x' }],
+      }),
+    );
+    expect(() => loadConfig({ cwd, file, env: {} })).toThrow(
+      /companies\.0\.gateway: uses mytpe, so gateways\.mytpe/,
+    );
+    const { cwd: cwd2, file: file2 } = withFile(
+      JSON.stringify({ odoo: valid.odoo, gateways: valid.gateways }),
+    );
+    expect(() => loadConfig({ cwd: cwd2, file: file2, env: {} })).toThrow(
+      /companies: must list at least one company/,
+    );
   });
 
   it('reports unreadable JSON and missing files clearly', () => {

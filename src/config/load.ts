@@ -18,6 +18,7 @@ const ENV_KEYS: ReadonlyArray<[string, readonly string[]]> = [
   ['MYTPE_API_SECRET', ['gateways', 'mytpe', 'apiSecret']],
   ['MYTPE_WEBHOOK_SECRET', ['gateways', 'mytpe', 'webhookSecret']],
   ['PAYLINK_DB', ['store', 'path']],
+  ['SMTP_PASSWORD', ['mail', 'smtp', 'auth', 'pass']],
   ['LOG_LEVEL', ['log', 'level']],
   ['LOG_FORMAT', ['log', 'format']],
 ];
@@ -101,7 +102,11 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 
 /** Every secret value in the config, so the logger can redact them wherever they appear. */
 export function secretValues(config: Config): string[] {
-  return [config.odoo?.password, config.gateways.mytpe?.apiKey, config.gateways.mytpe?.apiSecret, config.gateways.mytpe?.webhookSecret].filter(
-    (value): value is string => typeof value === 'string' && value.length >= 4,
-  );
+  return [
+    config.odoo?.password,
+    config.gateways.mytpe?.apiKey,
+    config.gateways.mytpe?.apiSecret,
+    config.gateways.mytpe?.webhookSecret,
+    config.mail.smtp?.auth?.pass,
+  ].filter((value): value is string => typeof value === 'string' && value.length >= 4);
 }

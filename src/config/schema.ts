@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { smtpConfigSchema } from '../mail/transport.js';
 
 /**
  * The whole configuration as one schema. Every key has a default that works in sandbox mode;
@@ -62,6 +63,36 @@ const scheduleSchema = z.object({
   timezone: z.string().default('UTC'),
 });
 
+const httpSchema = z.object({
+  /** Where the webhook endpoint listens; put a TLS reverse proxy in front (gateways require HTTPS). */
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(0).max(65535).default(8089),
+  /** Largest webhook body accepted, in bytes. */
+  bodyLimit: z
+    .number()
+    .int()
+    .min(1024)
+    .default(256 * 1024),
+});
+
+const mailSchema = z.object({
+  /** Sends the invoice email when a link is created; without smtp, no email is sent (logged at start). */
+  enabled: z.boolean().default(true),
+  smtp: smtpConfigSchema.optional(),
+  /** A folder whose files override the packaged templates (same relative paths). */
+  templatesOverrideDir: z.string().optional(),
+  /** Attach the invoice PDF downloaded from Odoo. */
+  attachPdf: z.boolean().default(true),
+  pdfTimeoutMs: z.number().int().positive().default(30_000),
+});
+
+const reconcileSchema = z.object({
+  /** When the daemon runs reconciliation by itself; empty string to disable. */
+  schedule: z.union([cronExpression, z.literal('')]).default('0 30 2 * * *'),
+  /** How many days back the nightly run looks. */
+  windowDays: z.number().int().min(1).max(90).default(3),
+});
+
 const logSchema = z.object({
   level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
   format: z.enum(['pretty', 'json']).default('pretty'),
@@ -80,9 +111,14 @@ export const configSchema = z
     odoo: odooSchema.optional(),
     companies: z.array(companySchema).default([]),
     gateways: z.object({ mytpe: mytpeSchema.optional() }).default({}),
-    store: z.object({ path: z.string().min(1).default('var/paylink.db') }).default({ path: 'var/paylink.db' }),
+    store: z
+      .object({ path: z.string().min(1).default('var/paylink.db') })
+      .default({ path: 'var/paylink.db' }),
     pipeline: pipelineSchema.default(pipelineSchema.parse({})),
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
+    http: httpSchema.default(httpSchema.parse({})),
+    mail: mailSchema.default(mailSchema.parse({})),
+    reconcile: reconcileSchema.default(reconcileSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   })
@@ -114,4 +150,5 @@ export type Config = z.infer<typeof configSchema>;
 export type OdooConfig = z.infer<typeof odooSchema>;
 export type CompanyConfig = z.infer<typeof companySchema>;
 export type MyTpeConfig = z.infer<typeof mytpeSchema>;
+export type MailConfig = z.infer<typeof mailSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

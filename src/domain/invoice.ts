@@ -11,7 +11,12 @@ export interface Invoice {
   readonly paymentState: string;
   readonly companyId: number;
   readonly companyName: string;
-  readonly partner: { readonly id: number; readonly name: string; readonly email: string | null; readonly lang: string | null } | null;
+  readonly partner: {
+    readonly id: number;
+    readonly name: string;
+    readonly email: string | null;
+    readonly lang: string | null;
+  } | null;
   readonly total: Money;
   readonly residual: Money;
   readonly invoiceDate: string | null;
@@ -24,7 +29,11 @@ export interface Invoice {
 
 /** Settled in Odoo: paid or in payment (never judged by amount_residual, which stays on 18+ for payments without entries). */
 export function isSettled(invoice: Invoice): boolean {
-  return invoice.paymentState === 'paid' || invoice.paymentState === 'in_payment' || invoice.paymentState === 'reversed';
+  return (
+    invoice.paymentState === 'paid' ||
+    invoice.paymentState === 'in_payment' ||
+    invoice.paymentState === 'reversed'
+  );
 }
 
 /** Can take an online payment now. */

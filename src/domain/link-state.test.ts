@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { canTransition, LINK_STATES, type LinkState, REPLACEABLE_STATES, WORKING_STATES } from './link-state.js';
+import {
+  canTransition,
+  LINK_STATES,
+  type LinkState,
+  REPLACEABLE_STATES,
+  WORKING_STATES,
+} from './link-state.js';
 
 describe('link state machine', () => {
   it('follows the happy path', () => {
     const path: LinkState[] = ['creating', 'writing_back', 'open', 'paid', 'registered'];
-    for (let index = 1; index < path.length; index++) expect(canTransition(path[index - 1]!, path[index]!)).toBe(true);
+    for (let index = 1; index < path.length; index++)
+      expect(canTransition(path[index - 1]!, path[index]!)).toBe(true);
   });
 
   it('never leaves registered, closed or expired for a working state', () => {

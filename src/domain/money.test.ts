@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { formatMinorAsDecimal, MoneyError, minorFromOdooFloat, odooFloatFromMinor, parseDecimalToMinor } from './money.js';
+import {
+  formatMinorAsDecimal,
+  MoneyError,
+  minorFromOdooFloat,
+  odooFloatFromMinor,
+  parseDecimalToMinor,
+} from './money.js';
 
 describe('parseDecimalToMinor', () => {
   it.each([

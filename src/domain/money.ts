@@ -23,7 +23,8 @@ function assertDecimals(decimals: number): void {
 }
 
 function assertMinor(minor: number): void {
-  if (!Number.isSafeInteger(minor)) throw new MoneyError(`amount in minor units must be a safe integer, got ${minor}`);
+  if (!Number.isSafeInteger(minor))
+    throw new MoneyError(`amount in minor units must be a safe integer, got ${minor}`);
 }
 
 const DECIMAL_TEXT = /^([+-])?(\d+)(?:\.(\d*))?(?:[eE]([+-]?\d+))?$/;
@@ -70,7 +71,9 @@ export function formatMinorAsDecimal(minor: number, decimals: number): string {
   assertMinor(minor);
   assertDecimals(decimals);
   const negative = minor < 0;
-  const digits = Math.abs(minor).toString().padStart(decimals + 1, '0');
+  const digits = Math.abs(minor)
+    .toString()
+    .padStart(decimals + 1, '0');
   const whole = digits.slice(0, digits.length - decimals);
   const fraction = digits.slice(digits.length - decimals);
   return `${negative ? '-' : ''}${whole}${decimals > 0 ? `.${fraction}` : ''}`;

@@ -58,6 +58,37 @@ export interface PaymentWindow {
   readonly until: Date;
 }
 
+/** A webhook request exactly as received: the raw bytes, never re-serialised. */
+export interface WebhookDelivery {
+  readonly rawBody: Buffer;
+  readonly headers: Readonly<Record<string, string | readonly string[] | undefined>>;
+  readonly receivedAt: Date;
+}
+
+export type WebhookVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: string };
+
+/** What a webhook says, reduced to what the pipeline needs to find the link and re-read it. */
+export interface GatewayEvent {
+  /** Unique per event: the gateway's delivery/event id, or a hash of the body when it has none. */
+  readonly id: string;
+  readonly type: string;
+  readonly linkId?: string | undefined;
+  /** The link's reference (slug) when the event carries it. */
+  readonly linkReference?: string | undefined;
+  readonly transactionId?: string | undefined;
+  /** False for events that cannot change a payment (link created, updated…): stored, not acted on. */
+  readonly concernsPayment: boolean;
+}
+
+export interface GatewayWebhooks {
+  /** Signature and freshness check on the raw delivery. */
+  verify(delivery: WebhookDelivery): WebhookVerdict;
+  /** Parses a verified delivery. */
+  parse(
+    delivery: WebhookDelivery,
+  ): { readonly ok: true; readonly event: GatewayEvent } | { readonly ok: false; readonly error: string };
+}
+
 export interface Gateway {
   /** Stable identifier used in config, the store and URLs (`mytpe`). */
   readonly id: string;
@@ -72,6 +103,19 @@ export interface Gateway {
   getLink(linkId: string, amountCurrency: { currency: string; decimals: number }): Promise<LinkSnapshot>;
   /** Makes the link unpayable: deleted when it has no transaction, otherwise deactivated. */
   closeLink(linkId: string): Promise<CloseOutcome>;
+  /** Every payment made at the gateway in a window, for reconciliation. */
+  listPayments(
+    window: PaymentWindow,
+    amountCurrency: { currency: string; decimals: number },
+  ): Promise<GatewayPaymentRecord[]>;
+  /** Present when the gateway pushes events and a webhook secret is configured. */
+  readonly webhooks?: GatewayWebhooks | undefined;
+}
+
+/** A payment as listed for reconciliation, with the link it was made on. */
+export interface GatewayPaymentRecord extends GatewayPayment {
+  readonly linkId: string;
+  readonly linkReference?: string | undefined;
 }
 
 /** Typed gateway failures; `retryable` splits transient from permanent. */

@@ -17,6 +17,7 @@ export function createGateways(config: Config, fetchImpl?: typeof fetch): Map<st
         apiKey: mytpe.apiKey,
         apiSecret: mytpe.apiSecret,
         timeoutMs: mytpe.timeoutMs,
+        webhookSecret: mytpe.webhookSecret,
         fetch: fetchImpl,
       }),
     );

@@ -45,7 +45,9 @@ export class Scheduler {
       .then(
         () => undefined,
         (error: unknown) => {
-          this.log.error(`${job.name} pass failed: ${error instanceof Error ? error.message : String(error)}`);
+          this.log.error(
+            `${job.name} pass failed: ${error instanceof Error ? error.message : String(error)}`,
+          );
         },
       )
       .finally(() => this.running.delete(job.name));

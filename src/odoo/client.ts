@@ -22,11 +22,26 @@ export interface SearchReadOptions extends CallOptions {
 /** The typed view of Odoo the rest of the daemon uses; only src/odoo knows about RPC. */
 export interface OdooClient {
   version(): Promise<{ serverVersion: string; major: number }>;
-  searchRead<T>(model: string, domain: Domain, schema: z.ZodType<T>, options: SearchReadOptions): Promise<T[]>;
-  read<T>(model: string, ids: readonly number[], schema: z.ZodType<T>, options: SearchReadOptions): Promise<T[]>;
+  searchRead<T>(
+    model: string,
+    domain: Domain,
+    schema: z.ZodType<T>,
+    options: SearchReadOptions,
+  ): Promise<T[]>;
+  read<T>(
+    model: string,
+    ids: readonly number[],
+    schema: z.ZodType<T>,
+    options: SearchReadOptions,
+  ): Promise<T[]>;
   searchCount(model: string, domain: Domain, options: CallOptions): Promise<number>;
   create(model: string, values: Record<string, unknown>, options: CallOptions): Promise<number>;
-  write(model: string, ids: readonly number[], values: Record<string, unknown>, options: CallOptions): Promise<void>;
+  write(
+    model: string,
+    ids: readonly number[],
+    values: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<void>;
   call<T>(
     model: string,
     method: string,
@@ -76,7 +91,12 @@ export class RpcOdooClient implements OdooClient {
     return { serverVersion: raw.server_version, major: Number(raw.server_version_info[0]) };
   }
 
-  async searchRead<T>(model: string, domain: Domain, schema: z.ZodType<T>, options: SearchReadOptions): Promise<T[]> {
+  async searchRead<T>(
+    model: string,
+    domain: Domain,
+    schema: z.ZodType<T>,
+    options: SearchReadOptions,
+  ): Promise<T[]> {
     const kwargs: Record<string, unknown> = { fields: options.fields };
     if (options.limit !== undefined) kwargs.limit = options.limit;
     if (options.offset !== undefined) kwargs.offset = options.offset;
@@ -85,7 +105,12 @@ export class RpcOdooClient implements OdooClient {
     return parseResult(z.array(schema), raw, `${model}.search_read`);
   }
 
-  async read<T>(model: string, ids: readonly number[], schema: z.ZodType<T>, options: SearchReadOptions): Promise<T[]> {
+  async read<T>(
+    model: string,
+    ids: readonly number[],
+    schema: z.ZodType<T>,
+    options: SearchReadOptions,
+  ): Promise<T[]> {
     if (ids.length === 0) return [];
     const raw = await this.execute(model, 'read', [ids], { fields: options.fields }, options);
     return parseResult(z.array(schema), raw, `${model}.read`);
@@ -102,7 +127,12 @@ export class RpcOdooClient implements OdooClient {
     return Array.isArray(created) ? created[0]! : created;
   }
 
-  async write(model: string, ids: readonly number[], values: Record<string, unknown>, options: CallOptions): Promise<void> {
+  async write(
+    model: string,
+    ids: readonly number[],
+    values: Record<string, unknown>,
+    options: CallOptions,
+  ): Promise<void> {
     const raw = await this.execute(model, 'write', [ids, values], {}, options);
     parseResult(z.literal(true), raw, `${model}.write`);
   }
@@ -183,7 +213,10 @@ function parseResult<T>(schema: z.ZodType<T>, raw: unknown, label: string): T {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? ` at ${issue.path.join('.')}` : '';
-    throw new OdooError('protocol', `unexpected answer from Odoo to ${label}${where}: ${issue?.message ?? 'invalid'}`);
+    throw new OdooError(
+      'protocol',
+      `unexpected answer from Odoo to ${label}${where}: ${issue?.message ?? 'invalid'}`,
+    );
   }
   return parsed.data;
 }

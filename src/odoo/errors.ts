@@ -30,7 +30,11 @@ export class OdooError extends Error {
   constructor(
     readonly kind: OdooErrorKind,
     message: string,
-    readonly details: { readonly odooName?: string; readonly httpStatus?: number; readonly cause?: unknown } = {},
+    readonly details: {
+      readonly odooName?: string;
+      readonly httpStatus?: number;
+      readonly cause?: unknown;
+    } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
     this.retryable = RETRYABLE.has(kind);

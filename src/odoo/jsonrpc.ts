@@ -9,7 +9,10 @@ const errorEnvelopeSchema = z
       .object({
         code: z.number(),
         message: z.string(),
-        data: z.object({ name: z.string(), message: z.string().default('') }).loose().optional(),
+        data: z
+          .object({ name: z.string(), message: z.string().default('') })
+          .loose()
+          .optional(),
       })
       .loose(),
   })
@@ -73,10 +76,14 @@ export class JsonRpcTransport implements OdooTransport {
     } catch (error) {
       const name = (error as Error).name;
       if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new OdooError('timeout', `Odoo did not answer ${label} within ${timeoutMs} ms`, { cause: error });
+        throw new OdooError('timeout', `Odoo did not answer ${label} within ${timeoutMs} ms`, {
+          cause: error,
+        });
       }
       const reason = describeNetworkError(error);
-      throw new OdooError('network', `cannot reach Odoo at ${this.endpoint} for ${label}: ${reason}`, { cause: error });
+      throw new OdooError('network', `cannot reach Odoo at ${this.endpoint} for ${label}: ${reason}`, {
+        cause: error,
+      });
     }
     const text = await response.text().catch(() => '');
     if (!response.ok) {
@@ -89,16 +96,23 @@ export class JsonRpcTransport implements OdooTransport {
     try {
       body = JSON.parse(text);
     } catch {
-      throw new OdooError('protocol', `Odoo answered ${label} with something that is not JSON: ${text.slice(0, 200)}`);
+      throw new OdooError(
+        'protocol',
+        `Odoo answered ${label} with something that is not JSON: ${text.slice(0, 200)}`,
+      );
     }
     const failure = errorEnvelopeSchema.safeParse(body);
     if (failure.success) {
       const { error } = failure.data;
       const odooName = error.data?.name ?? 'unknown';
       const message = error.data?.message || error.message;
-      throw new OdooError(classifyOdooError(odooName, message), `Odoo refused ${label}: ${message} (${odooName})`, {
-        odooName,
-      });
+      throw new OdooError(
+        classifyOdooError(odooName, message),
+        `Odoo refused ${label}: ${message} (${odooName})`,
+        {
+          odooName,
+        },
+      );
     }
     const envelope = resultEnvelopeSchema.safeParse(body);
     if (!envelope.success || !('result' in envelope.data)) {

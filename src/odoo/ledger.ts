@@ -75,7 +75,10 @@ export class OdooLedger implements InvoiceLedger {
     return this.search(companyId, [['id', 'in', [...ids]]], ids.length, 'id asc');
   }
 
-  async writeLink(invoice: { id: number; companyId: number }, link: { id: string; url: string }): Promise<void> {
+  async writeLink(
+    invoice: { id: number; companyId: number },
+    link: { id: string; url: string },
+  ): Promise<void> {
     await this.odoo.write(
       'account.move',
       [invoice.id],
@@ -86,7 +89,9 @@ export class OdooLedger implements InvoiceLedger {
 
   async findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null> {
     const field = await this.paymentMemoField(companyId);
-    const schema = z.object({ id: z.number().int(), amount: z.number(), currency_id: z.tuple([z.number(), z.string()]) }).loose();
+    const schema = z
+      .object({ id: z.number().int(), amount: z.number(), currency_id: z.tuple([z.number(), z.string()]) })
+      .loose();
     const found = await this.odoo.searchRead('account.payment', [[field, '=', memo]], schema, {
       fields: ['amount', 'currency_id', field],
       limit: 1,
@@ -99,7 +104,11 @@ export class OdooLedger implements InvoiceLedger {
     return {
       id: payment.id,
       memo,
-      amount: money(minorFromOdooFloat(payment.amount, currency.decimal_places), currency.name, currency.decimal_places),
+      amount: money(
+        minorFromOdooFloat(payment.amount, currency.decimal_places),
+        currency.name,
+        currency.decimal_places,
+      ),
     };
   }
 
@@ -121,18 +130,46 @@ export class OdooLedger implements InvoiceLedger {
       },
       options,
     );
-    const action = await this.odoo.call('account.payment.register', 'action_create_payments', [[wizardId]], actionSchema, options);
+    const action = await this.odoo.call(
+      'account.payment.register',
+      'action_create_payments',
+      [[wizardId]],
+      actionSchema,
+      options,
+    );
     if (action.res_id !== undefined) return action.res_id;
     const created = await this.findPaymentByMemo(invoice.companyId, payment.memo);
     if (!created) throw new OdooError('protocol', `Odoo registered no payment with memo ${payment.memo}`);
     return created.id;
   }
 
-  async postNote(invoice: { id: number; companyId: number }, html: string): Promise<void> {
+  async postNote(
+    invoice: { id: number; companyId: number },
+    html: string,
+    marker: string,
+  ): Promise<'posted' | 'already_posted'> {
+    const options = { companyIds: [invoice.companyId] };
+    const existing = await this.odoo.searchCount(
+      'mail.message',
+      [
+        ['model', '=', 'account.move'],
+        ['res_id', '=', invoice.id],
+        ['body', 'ilike', marker],
+      ],
+      options,
+    );
+    if (existing > 0) return 'already_posted';
+    // body_is_html (Odoo 17+): a plain str body would be escaped and show its tags.
     await this.odoo.call('account.move', 'message_post', [[invoice.id]], z.unknown(), {
-      companyIds: [invoice.companyId],
-      kwargs: { body: html, body_is_html: true, message_type: 'comment', subtype_xmlid: 'mail.mt_note' },
+      ...options,
+      kwargs: {
+        body: `${html}<p><small>${marker}</small></p>`,
+        body_is_html: true,
+        message_type: 'comment',
+        subtype_xmlid: 'mail.mt_note',
+      },
     });
+    return 'posted';
   }
 
   /** `memo` on account.payment since 18.0, `ref` before; asked once with fields_get. */
@@ -163,7 +200,10 @@ export class OdooLedger implements InvoiceLedger {
     return invoices;
   }
 
-  private async partners(companyId: number, records: readonly InvoiceRecord[]): Promise<Map<number, PartnerRecord>> {
+  private async partners(
+    companyId: number,
+    records: readonly InvoiceRecord[],
+  ): Promise<Map<number, PartnerRecord>> {
     const ids = [...new Set(records.flatMap((record) => (record.partner_id ? [record.partner_id[0]] : [])))];
     const partners = await this.odoo.read('res.partner', ids, partnerRecord, {
       fields: ['name', 'email', 'lang'],
@@ -184,7 +224,11 @@ export class OdooLedger implements InvoiceLedger {
     return currency;
   }
 
-  private async toInvoice(companyId: number, record: InvoiceRecord, partners: Map<number, PartnerRecord>): Promise<Invoice> {
+  private async toInvoice(
+    companyId: number,
+    record: InvoiceRecord,
+    partners: Map<number, PartnerRecord>,
+  ): Promise<Invoice> {
     if (!record.currency_id) throw new OdooError('protocol', `invoice ${record.id} has no currency`);
     const currency = await this.currency(companyId, record.currency_id[0]);
     const amount = (value: number) =>

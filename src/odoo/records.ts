@@ -5,7 +5,9 @@ import { z } from 'zod';
 /** A many2one as Odoo serialises it: `[id, display_name]`, or `false` when empty. */
 export const many2one = z.union([z.tuple([z.number().int(), z.string()]), z.literal(false)]);
 /** Char/date fields read as `false` when empty. */
-export const optionalText = z.union([z.string(), z.literal(false)]).transform((value) => (value === false ? null : value));
+export const optionalText = z
+  .union([z.string(), z.literal(false)])
+  .transform((value) => (value === false ? null : value));
 
 export const INVOICE_FIELDS = [
   'name',
@@ -28,7 +30,9 @@ export const invoiceRecord = z.object({
   name: z.union([z.string(), z.literal(false)]).transform((value) => (value === false ? '/' : value)),
   move_type: z.string(),
   state: z.string(),
-  payment_state: z.union([z.string(), z.literal(false)]).transform((value) => (value === false ? 'not_paid' : value)),
+  payment_state: z
+    .union([z.string(), z.literal(false)])
+    .transform((value) => (value === false ? 'not_paid' : value)),
   partner_id: many2one,
   company_id: many2one,
   currency_id: many2one,

@@ -35,7 +35,8 @@ export async function ensureLinkFields(
     fields: ['id'],
     limit: 1,
   });
-  if (!model) throw new OdooError('unknown_model', 'Odoo has no account.move model: is the Invoicing app installed?');
+  if (!model)
+    throw new OdooError('unknown_model', 'Odoo has no account.move model: is the Invoicing app installed?');
   for (const field of missing) {
     await odoo.create(
       'ir.model.fields',

@@ -2,7 +2,9 @@ import type { Gateway } from '../gateways/gateway.js';
 import type { Logger } from '../log.js';
 import type { CursorRepository } from '../store/cursors.js';
 import type { Db } from '../store/database.js';
+import type { EventRepository } from '../store/events.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
+import type { NoteRepository } from '../store/notes.js';
 import type { RunRepository } from '../store/runs.js';
 import type { InvoiceLedger } from './ports.js';
 
@@ -31,7 +33,10 @@ export interface PipelineSettings {
 /** Hooks later features attach to without the pipeline knowing them (emails, metrics). */
 export interface PipelineHooks {
   /** Runs inside the transaction that records a new link, so its writes commit with it. */
-  onLinkCreated?(link: LinkRow, context: { invoice: import('../domain/invoice.js').Invoice | undefined }): void;
+  onLinkCreated?(
+    link: LinkRow,
+    context: { invoice: import('../domain/invoice.js').Invoice | undefined },
+  ): void;
 }
 
 export interface PipelineDeps {
@@ -39,6 +44,8 @@ export interface PipelineDeps {
   readonly ledger: InvoiceLedger;
   readonly companies: readonly CompanyRoute[];
   readonly links: LinkRepository;
+  readonly notes: NoteRepository;
+  readonly events: EventRepository;
   readonly cursors: CursorRepository;
   readonly runs: RunRepository;
   readonly settings: PipelineSettings;

@@ -2,10 +2,13 @@ import pLimit from 'p-limit';
 import type { Invoice } from '../domain/invoice.js';
 import { isPayable } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
+import { describeMoney } from '../domain/money.js';
 import { linkReference } from '../domain/reference.js';
 import type { LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
+import { noteMarker } from './notes.js';
 import type { InvoiceCursor } from './ports.js';
+import { backoffDelay, classifyFailure } from './retry.js';
 import { HaltError, LinkSteps, type StepOutcome } from './steps.js';
 
 export interface PassSummary {
@@ -81,6 +84,22 @@ export function shiftWriteDate(writeDate: string, seconds: number): string {
   return new Date(ms - seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
 }
 
+/** Why an invoice's open link must be archived, or undefined when it still fits. */
+export function whyLinkNoLongerFits(row: LinkRow, invoice: Invoice): string | undefined {
+  if (invoice.state === 'cancel') return 'the invoice was cancelled';
+  if (invoice.state === 'draft') return 'the invoice was reset to draft';
+  if (invoice.paymentState === 'reversed') return 'the invoice was reversed by a credit note';
+  if (invoice.paymentState === 'paid' || invoice.paymentState === 'in_payment')
+    return 'the invoice was paid by other means';
+  if (invoice.paymentState === 'blocked') return 'the invoice is blocked';
+  if (invoice.residual.currency !== row.amount.currency)
+    return `the invoice currency changed to ${invoice.residual.currency}`;
+  if (invoice.residual.minor !== row.amount.minor) {
+    return `the amount due changed from ${describeMoney(row.amount)} to ${describeMoney(invoice.residual)}`;
+  }
+  return undefined;
+}
+
 function later(a: InvoiceCursor | null, b: InvoiceCursor): InvoiceCursor {
   if (!a) return b;
   return b.writeDate > a.writeDate || (b.writeDate === a.writeDate && b.id > a.id) ? b : a;
@@ -107,6 +126,7 @@ export class Pipeline {
         await this.advanceAll(discovered, summary);
       }
       await this.advanceAll(this.deps.links.due(PUBLISH_STATES, this.deps.now(), 10_000), summary);
+      await this.postNotes();
     });
   }
 
@@ -114,15 +134,102 @@ export class Pipeline {
     const summary = emptySummary();
     return this.recordRun('confirm', summary, async () => {
       await this.advanceAll(this.deps.links.due(CONFIRM_STATES, this.deps.now(), 10_000), summary);
+      await this.postNotes();
     });
   }
 
+  /**
+   * Handles stored webhook events: each one only says "look at this link now". The link is
+   * re-read from the gateway (a webhook's word alone never moves money) and goes through the
+   * same steps as polling. Events for links we do not know are kept and reported.
+   */
+  async processEvents(): Promise<{ processed: number; unknown: number; postponed: number }> {
+    const { events, links, now, log } = this.deps;
+    const result = { processed: 0, unknown: 0, postponed: 0 };
+    for (;;) {
+      const due = events.due(now(), 100);
+      if (due.length === 0) break;
+      for (const event of due) {
+        const row =
+          (event.linkId ? links.byLinkId(event.gateway, event.linkId) : undefined) ??
+          (event.linkReference ? links.byReference(event.gateway, event.linkReference) : undefined);
+        if (!row) {
+          events.finish(event.id, 'unknown_link', now());
+          result.unknown++;
+          log.warn(
+            `webhook ${event.type} from ${event.gateway} names a link we do not know; recorded, nothing done`,
+            {
+              event: event.eventId,
+              link: event.linkId,
+              reference: event.linkReference,
+            },
+          );
+          continue;
+        }
+        let outcome: StepOutcome;
+        try {
+          outcome = await this.steps.advance(row, { recheck: true });
+        } catch (error) {
+          events.postpone(event.id, (error as Error).message, now() + 60_000);
+          throw error;
+        }
+        if (outcome === 'busy') {
+          // Another pass holds the link right now; look again in a moment.
+          events.postpone(event.id, 'link busy', now() + 1_000);
+          result.postponed++;
+        } else {
+          events.finish(event.id, 'processed', now());
+          result.processed++;
+        }
+      }
+      if (result.postponed > 0) break;
+    }
+    await this.postNotes();
+    return result;
+  }
+
+  /** Posts the chatter notes owed to Odoo; a note already in the chatter is not posted again. */
+  async postNotes(): Promise<number> {
+    const { notes, links, ledger, now, log, settings } = this.deps;
+    let posted = 0;
+    for (const note of notes.due(now(), 200)) {
+      const link = links.byId(note.linkRowId);
+      if (!link) continue;
+      try {
+        await ledger.postNote(
+          { id: note.invoiceId, companyId: note.companyId },
+          note.body,
+          noteMarker(link.reference, note.kind),
+        );
+        notes.markPosted(note.id, now());
+        posted++;
+      } catch (error) {
+        const failure = classifyFailure(error);
+        if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
+        const delay = backoffDelay(
+          note.attempts,
+          settings.backoffBaseMs,
+          settings.backoffMaxMs,
+          this.deps.random,
+        );
+        notes.postpone(note.id, failure.message, now() + delay);
+        log.warn(`could not post a note on invoice ${link.invoiceName}: ${failure.message}; retrying later`);
+      }
+    }
+    return posted;
+  }
+
   /** Reads new and changed invoices of a company and records a `creating` link for each payable one. */
-  private async discover(company: CompanyRoute, summary: PassSummary): Promise<Array<{ row: LinkRow; invoice: Invoice }>> {
+  private async discover(
+    company: CompanyRoute,
+    summary: PassSummary,
+  ): Promise<Array<{ row: LinkRow; invoice: Invoice }>> {
     const { cursors, ledger, settings, now } = this.deps;
     const state = cursors.get(company.companyId);
     const sweepDue =
-      state.cursor === null || state.lastFullSweepAt === null || now() - state.lastFullSweepAt >= settings.fullSweepMinutes * 60_000;
+      state.cursor === null ||
+      state.lastFullSweepAt === null ||
+      now() - state.lastFullSweepAt >= settings.fullSweepMinutes * 60_000;
     const created: Array<{ row: LinkRow; invoice: Invoice }> = [];
     const consider = (invoice: Invoice) => {
       summary.invoicesRead++;
@@ -153,7 +260,10 @@ export class Pipeline {
 
     const start = cursors.get(company.companyId).cursor;
     if (start) {
-      let after: InvoiceCursor = { writeDate: shiftWriteDate(start.writeDate, settings.cursorOverlapSeconds), id: 0 };
+      let after: InvoiceCursor = {
+        writeDate: shiftWriteDate(start.writeDate, settings.cursorOverlapSeconds),
+        id: 0,
+      };
       let newest: InvoiceCursor | null = null;
       for (;;) {
         const page = await ledger.changedInvoices(company.companyId, after, settings.batchSize);
@@ -171,14 +281,20 @@ export class Pipeline {
     return created;
   }
 
-  /** Decides what a fresh view of an invoice calls for. Returns a new `creating` link to advance. */
+  /**
+   * Decides what a fresh view of an invoice calls for: a new link (returned, to be advanced), or,
+   * when the invoice changed under an open link, archiving that link.
+   */
   private consider(company: CompanyRoute, invoice: Invoice, summary: PassSummary): LinkRow | undefined {
     const { links, now, settings, log } = this.deps;
-    if (links.currentForInvoice(invoice.id)) return undefined;
+    const current = links.currentForInvoice(invoice.id);
+    if (current) return this.follow(current, invoice);
     if (!isPayable(invoice)) return undefined;
     if (!company.gateway.currencies.includes(invoice.residual.currency)) {
       summary.skipped++;
-      log.debug(`invoice ${invoice.name} is in ${invoice.residual.currency}, which ${company.gateway.displayName} does not take`);
+      log.debug(
+        `invoice ${invoice.name} is in ${invoice.residual.currency}, which ${company.gateway.displayName} does not take`,
+      );
       return undefined;
     }
     return links.insertCreating(
@@ -192,6 +308,20 @@ export class Pipeline {
       },
       now(),
     );
+  }
+
+  /** Archives an open link whose invoice can no longer be paid through it. */
+  private follow(row: LinkRow, invoice: Invoice): LinkRow | undefined {
+    if (row.state !== 'open' && row.state !== 'writing_back') return undefined;
+    const reason = whyLinkNoLongerFits(row, invoice);
+    if (!reason) return undefined;
+    const closing = this.deps.links.transition(row.id, 'closing', { stateReason: reason }, this.deps.now());
+    if (closing)
+      this.deps.log.info(
+        `invoice ${row.invoiceName} changed in Odoo (${reason}); archiving its payment link`,
+        { invoice: row.invoiceName },
+      );
+    return closing;
   }
 
   private async advanceAll(
@@ -217,7 +347,11 @@ export class Pipeline {
     if (halt) throw halt;
   }
 
-  private async recordRun(kind: string, summary: PassSummary, body: () => Promise<void>): Promise<PassSummary> {
+  private async recordRun(
+    kind: string,
+    summary: PassSummary,
+    body: () => Promise<void>,
+  ): Promise<PassSummary> {
     const { runs, now, log } = this.deps;
     const runId = runs.start(kind, now());
     try {
@@ -228,7 +362,8 @@ export class Pipeline {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof HaltError) summary.halted = message;
       runs.finish(runId, 'failed', { ...summary, error: message }, now());
-      if (!(error instanceof HaltError)) log.error(`${kind} pass stopped: ${message}; it will run again on schedule`);
+      if (!(error instanceof HaltError))
+        log.error(`${kind} pass stopped: ${message}; it will run again on schedule`);
       throw error;
     }
   }

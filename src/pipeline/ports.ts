@@ -35,6 +35,13 @@ export interface InvoiceLedger {
     invoice: { id: number; companyId: number },
     payment: { journalId: number; amount: Money; date: string; memo: string },
   ): Promise<number>;
-  /** Posts an internal note in the invoice's chatter. */
-  postNote(invoice: { id: number; companyId: number }, html: string): Promise<void>;
+  /**
+   * Posts an internal note in the invoice's chatter unless a message containing `marker` is
+   * already there (a retry after a crash between posting and recording it).
+   */
+  postNote(
+    invoice: { id: number; companyId: number },
+    html: string,
+    marker: string,
+  ): Promise<'posted' | 'already_posted'>;
 }

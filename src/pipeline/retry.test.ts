@@ -22,7 +22,9 @@ describe('classifyFailure', () => {
 
   it('retries transient failures and honours Retry-After', () => {
     expect(classifyFailure(new OdooError('timeout', 'slow'))).toMatchObject({ kind: 'transient' });
-    expect(classifyFailure(new GatewayError('mytpe', 'rate_limited', 'slow down', { retryAfterMs: 7000 }))).toEqual({
+    expect(
+      classifyFailure(new GatewayError('mytpe', 'rate_limited', 'slow down', { retryAfterMs: 7000 })),
+    ).toEqual({
       kind: 'transient',
       message: 'slow down',
       retryAfterMs: 7000,

@@ -2,7 +2,12 @@ import { GatewayError } from '../gateways/gateway.js';
 import { OdooError } from '../odoo/errors.js';
 
 /** Exponential backoff with full jitter: a random delay up to base·2^attempt, capped. */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** Math.min(attempt, 30));
   return Math.max(baseMs, Math.floor(random() * ceiling));
 }
@@ -17,8 +22,11 @@ export type FailureClass =
 
 export function classifyFailure(error: unknown): FailureClass {
   if (error instanceof OdooError) {
-    if (error.kind === 'access_denied' || error.kind === 'unknown_database') return { kind: 'halt', message: error.message };
-    return error.retryable ? { kind: 'transient', message: error.message } : { kind: 'permanent', message: error.message };
+    if (error.kind === 'access_denied' || error.kind === 'unknown_database')
+      return { kind: 'halt', message: error.message };
+    return error.retryable
+      ? { kind: 'transient', message: error.message }
+      : { kind: 'permanent', message: error.message };
   }
   if (error instanceof GatewayError) {
     if (error.retryable) {

@@ -2,9 +2,11 @@ import type { LinkStatus } from '../domain/gateway-status.js';
 import { type Invoice, isPayable, isSettled } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
 import { describeMoney, money } from '../domain/money.js';
+import { linkReference } from '../domain/reference.js';
 import type { GatewayPayment, LinkSnapshot } from '../gateways/gateway.js';
-import type { LinkRow } from '../store/links.js';
+import type { LinkPatch, LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
+import { type Note, notes } from './notes.js';
 import { backoffDelay, classifyFailure } from './retry.js';
 
 export type StepOutcome =
@@ -20,6 +22,15 @@ export type StepOutcome =
   | 'retry'
   | 'failed'
   | 'busy';
+
+export interface StepHint {
+  /** The invoice as just read from Odoo, saving a read. */
+  readonly invoice?: Invoice;
+  /** What the gateway says about the link now (reconciliation already has it). */
+  readonly snapshot?: LinkSnapshot;
+  /** Look at closed and expired links too: a payment may have arrived on them. */
+  readonly recheck?: boolean;
+}
 
 export class HaltError extends Error {
   override name = 'HaltError';
@@ -37,8 +48,44 @@ export class LinkSteps {
     return this.deps.companies.find((company) => company.companyId === companyId);
   }
 
+  /**
+   * Commits a transition and, in the same transaction, the chatter note that reports it, so the
+   * accountant is told once, whatever crashes or retries.
+   */
+  private commit(
+    row: LinkRow,
+    to: LinkState,
+    patch: LinkPatch,
+    note?: Note,
+    from?: readonly LinkState[],
+  ): LinkRow | undefined {
+    const { db, links, notes: noteStore, now } = this.deps;
+    return db
+      .transaction(() => {
+        const next = links.transition(row.id, to, patch, now(), from);
+        if (next && note) {
+          noteStore.enqueue(
+            {
+              linkRowId: row.id,
+              companyId: row.companyId,
+              invoiceId: row.invoiceId,
+              kind: note.kind,
+              body: note.body,
+            },
+            now(),
+          );
+        }
+        return next;
+      })
+      .immediate();
+  }
+
+  private gatewayName(row: LinkRow): string {
+    return this.route(row.companyId)?.gateway.displayName ?? row.gateway;
+  }
+
   /** Claims the row, runs the step its state calls for, and releases it. */
-  async advance(row: LinkRow, hint?: { invoice?: Invoice; snapshot?: LinkSnapshot }): Promise<StepOutcome> {
+  async advance(row: LinkRow, hint?: StepHint): Promise<StepOutcome> {
     const { links, owner, now, settings } = this.deps;
     const claimed = links.claim(row.id, owner, now(), settings.leaseMs);
     if (!claimed) return 'busy';
@@ -51,7 +98,7 @@ export class LinkSteps {
     }
   }
 
-  private async run(row: LinkRow, hint: { invoice?: Invoice; snapshot?: LinkSnapshot }): Promise<StepOutcome> {
+  private async run(row: LinkRow, hint: StepHint): Promise<StepOutcome> {
     let current: LinkRow | undefined = row;
     let outcome: StepOutcome = 'unchanged';
     // Chain the steps while each one succeeds: a new link is written back in the same pass, a
@@ -62,6 +109,8 @@ export class LinkSteps {
       if (result.outcome !== 'unchanged') outcome = result.outcome;
       if (!result.row || result.row.state === before) break;
       current = result.row;
+      if (result.outcome === 'expired') await this.replaceExpired(current, hint.invoice);
+      // A snapshot describes the link as it was; the next step reads what it needs afresh.
       hint = { ...(hint.invoice ? { invoice: hint.invoice } : {}) };
     }
     return outcome;
@@ -69,7 +118,7 @@ export class LinkSteps {
 
   private async step(
     row: LinkRow,
-    hint: { invoice?: Invoice; snapshot?: LinkSnapshot },
+    hint: StepHint,
   ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
     switch (row.state) {
       case 'creating':
@@ -84,9 +133,43 @@ export class LinkSteps {
         return this.register(row);
       case 'closing':
         return this.close(row);
-      default:
+      case 'closed':
+      case 'expired':
+        // Only on a hint that money may have arrived (webhook, reconcile): is it on this link?
+        if (!hint.recheck || !row.linkId) return { outcome: 'unchanged' };
+        return this.applySnapshot(row, hint.snapshot ?? (await this.snapshot(row)));
+      case 'registered':
+      case 'mismatch':
+      case 'refund_needed':
+      case 'failed':
         return { outcome: 'unchanged' };
     }
+  }
+
+  /** An expired link is replaced by a new one (next sequence) while the invoice is still payable. */
+  private async replaceExpired(expired: LinkRow, hinted?: Invoice): Promise<void> {
+    const { links, now, settings, log } = this.deps;
+    const invoice = hinted ?? (await this.invoiceFor(expired));
+    if (!invoice || !isPayable(invoice)) return;
+    const route = this.gatewayFor(expired);
+    if (!route.gateway.currencies.includes(invoice.residual.currency)) return;
+    const replacement = links.insertCreating(
+      {
+        gateway: route.gateway.id,
+        companyId: expired.companyId,
+        invoiceId: invoice.id,
+        invoiceName: invoice.name,
+        amount: invoice.residual,
+        reference: (sequence) => linkReference(settings.database, invoice.id, sequence),
+      },
+      now(),
+    );
+    if (!replacement) return;
+    log.info(`replacing the expired payment link of invoice ${invoice.name}`, {
+      invoice: invoice.name,
+      reference: replacement.reference,
+    });
+    await this.advance(replacement, { invoice });
   }
 
   private gatewayFor(row: LinkRow): CompanyRoute {
@@ -100,13 +183,18 @@ export class LinkSteps {
     return invoice;
   }
 
-  private async create(row: LinkRow, hinted?: Invoice): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+  private async create(
+    row: LinkRow,
+    hinted?: Invoice,
+  ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
     const { links, now, log } = this.deps;
     const route = this.gatewayFor(row);
     const invoice = hinted ?? (await this.invoiceFor(row));
     if (!invoice || !isPayable(invoice) || invoice.residual.minor !== row.amount.minor) {
       // Nothing was shown to the customer yet; the link (if an earlier attempt made one) is closed.
-      const reason = invoice ? `invoice is ${describeInvoice(invoice)} before its link was published` : 'invoice no longer exists';
+      const reason = invoice
+        ? `invoice is ${describeInvoice(invoice)} before its link was published`
+        : 'invoice no longer exists';
       const next = links.transition(row.id, 'closing', { stateReason: reason }, now());
       return { outcome: 'unchanged', row: next };
     }
@@ -121,11 +209,20 @@ export class LinkSteps {
         partnerName: invoice.partner?.name ?? '',
         partnerEmail: invoice.partner?.email ?? undefined,
       },
-      metadata: { odoo_db: this.deps.settings.database, invoice_id: String(invoice.id), invoice: invoice.name },
+      metadata: {
+        odoo_db: this.deps.settings.database,
+        invoice_id: String(invoice.id),
+        invoice: invoice.name,
+      },
     });
     const next = this.deps.db
       .transaction(() => {
-        const updated = links.transition(row.id, 'writing_back', { linkId: link.id, linkUrl: link.url }, now());
+        const updated = links.transition(
+          row.id,
+          'writing_back',
+          { linkId: link.id, linkUrl: link.url },
+          now(),
+        );
         if (updated) this.deps.hooks?.onLinkCreated?.(updated, { invoice });
         return updated;
       })
@@ -140,49 +237,88 @@ export class LinkSteps {
   }
 
   private async writeBack(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
-    const { links, now, ledger, log } = this.deps;
+    const { ledger, log } = this.deps;
     if (!row.linkId || !row.linkUrl) throw new Error(`link row ${row.id} is writing_back without a link`);
-    await ledger.writeLink({ id: row.invoiceId, companyId: row.companyId }, { id: row.linkId, url: row.linkUrl });
-    const next = links.transition(row.id, 'open', {}, now());
-    log.info(`invoice ${row.invoiceName} now shows its payment link`, { invoice: row.invoiceName, url: row.linkUrl });
+    await ledger.writeLink(
+      { id: row.invoiceId, companyId: row.companyId },
+      { id: row.linkId, url: row.linkUrl },
+    );
+    const next = this.commit(
+      row,
+      'open',
+      {},
+      notes.linkCreated(this.gatewayName(row), row.linkUrl, row.amount),
+    );
+    log.info(`invoice ${row.invoiceName} now shows its payment link`, {
+      invoice: row.invoiceName,
+      url: row.linkUrl,
+    });
     return { outcome: 'written_back', row: next };
   }
 
   private async snapshot(row: LinkRow): Promise<LinkSnapshot> {
     if (!row.linkId) throw new Error(`link row ${row.id} is ${row.state} without a link id`);
-    return this.gatewayFor(row).gateway.getLink(row.linkId, { currency: row.amount.currency, decimals: row.amount.decimals });
+    return this.gatewayFor(row).gateway.getLink(row.linkId, {
+      currency: row.amount.currency,
+      decimals: row.amount.decimals,
+    });
   }
 
   /**
    * Decides what a gateway snapshot means for the link and commits it. The one entry point for
    * every confirmation source; repeated snapshots are no-ops.
    */
-  async applySnapshot(row: LinkRow, snapshot: LinkSnapshot): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+  async applySnapshot(
+    row: LinkRow,
+    snapshot: LinkSnapshot,
+  ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
     const { links, now, log } = this.deps;
     const completed = snapshot.payments.filter((payment) => payment.status === 'completed');
     if (completed.length === 0) return this.applyUnpaid(row, snapshot.status);
+    const payment = completed[0]!;
+    const paid = {
+      transactionId: payment.transactionId,
+      paidMinor: payment.amount.minor,
+      paidCurrency: payment.amount.currency,
+    };
+    if (row.state === 'closing' || row.state === 'closed' || row.state === 'expired') {
+      // Money on a link we archived (or that expired): never lost, never registered blindly.
+      const reason =
+        row.state === 'expired'
+          ? 'the payment arrived on a link that had expired and was replaced'
+          : `the payment arrived on a link archived because ${row.stateReason ?? 'the invoice changed'}`;
+      const next = this.commit(
+        row,
+        'refund_needed',
+        { ...paid, stateReason: reason },
+        notes.refundNeeded(this.gatewayName(row), reason, payment.transactionId, payment.amount),
+      );
+      if (next)
+        log.warn(
+          `payment ${payment.transactionId} on archived link of invoice ${row.invoiceName} needs a refund: ${reason}`,
+          { invoice: row.invoiceName },
+        );
+      return { outcome: next ? 'refund_needed' : 'unchanged', row: next };
+    }
     if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
     const problem = paymentProblem(row, completed);
-    const payment = completed[0]!;
     if (problem) {
-      const next = links.transition(
-        row.id,
+      const next = this.commit(
+        row,
         'mismatch',
-        { stateReason: problem, transactionId: payment.transactionId, paidMinor: payment.amount.minor, paidCurrency: payment.amount.currency },
-        now(),
+        { ...paid, stateReason: problem },
+        notes.mismatch(this.gatewayName(row), problem, payment.transactionId),
       );
-      log.warn(`payment for invoice ${row.invoiceName} does not match it and was NOT registered: ${problem}; a person must decide`, {
-        invoice: row.invoiceName,
-        transaction: payment.transactionId,
-      });
+      log.warn(
+        `payment for invoice ${row.invoiceName} does not match it and was NOT registered: ${problem}; a person must decide`,
+        {
+          invoice: row.invoiceName,
+          transaction: payment.transactionId,
+        },
+      );
       return { outcome: 'mismatch', row: next };
     }
-    const next = links.transition(
-      row.id,
-      'paid',
-      { transactionId: payment.transactionId, paidMinor: payment.amount.minor, paidCurrency: payment.amount.currency },
-      now(),
-    );
+    const next = links.transition(row.id, 'paid', paid, now());
     if (next) {
       log.info(`invoice ${row.invoiceName} was paid online`, {
         invoice: row.invoiceName,
@@ -194,16 +330,36 @@ export class LinkSteps {
   }
 
   private applyUnpaid(row: LinkRow, status: LinkStatus): { outcome: StepOutcome; row?: LinkRow | undefined } {
-    const { links, now, log } = this.deps;
+    const { log } = this.deps;
+    if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
     switch (status) {
       case 'expired': {
-        const next = links.transition(row.id, 'expired', { stateReason: 'the gateway closed the link unpaid' }, now());
-        log.info(`payment link of invoice ${row.invoiceName} expired unpaid`, { invoice: row.invoiceName, link: row.linkId });
+        const next = this.commit(
+          row,
+          'expired',
+          { stateReason: 'the gateway closed the link unpaid' },
+          notes.expired(this.gatewayName(row)),
+          ['open', 'writing_back'],
+        );
+        log.info(`payment link of invoice ${row.invoiceName} expired unpaid`, {
+          invoice: row.invoiceName,
+          link: row.linkId,
+        });
         return { outcome: 'expired', row: next };
       }
       case 'cancelled': {
-        const next = links.transition(row.id, 'closed', { stateReason: 'the link was closed at the gateway' }, now());
-        log.warn(`payment link of invoice ${row.invoiceName} was closed at the gateway`, { invoice: row.invoiceName, link: row.linkId });
+        const reason = 'the link was closed at the gateway';
+        const next = this.commit(
+          row,
+          'closed',
+          { stateReason: reason },
+          notes.closed(this.gatewayName(row), reason),
+          ['open', 'writing_back'],
+        );
+        log.warn(`payment link of invoice ${row.invoiceName} was closed at the gateway`, {
+          invoice: row.invoiceName,
+          link: row.linkId,
+        });
         return { outcome: 'closed', row: next };
       }
       case 'open':
@@ -220,7 +376,7 @@ export class LinkSteps {
    * and an existing payment with that memo is adopted instead of creating another.
    */
   private async register(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
-    const { links, now, ledger, log } = this.deps;
+    const { now, ledger, log } = this.deps;
     const route = this.gatewayFor(row);
     if (!row.transactionId || row.paidMinor === null || row.paidCurrency === null) {
       throw new Error(`link row ${row.id} is paid without a transaction`);
@@ -228,7 +384,12 @@ export class LinkSteps {
     const amount = money(row.paidMinor, row.paidCurrency, row.amount.decimals);
     const existing = await ledger.findPaymentByMemo(row.companyId, row.transactionId);
     if (existing) {
-      const next = links.transition(row.id, 'registered', { odooPaymentId: existing.id }, now());
+      const next = this.commit(
+        row,
+        'registered',
+        { odooPaymentId: existing.id },
+        notes.registered(route.gateway.displayName, amount, row.transactionId),
+      );
       log.info(`payment for invoice ${row.invoiceName} was already in Odoo; adopted it`, {
         invoice: row.invoiceName,
         payment: existing.id,
@@ -238,7 +399,11 @@ export class LinkSteps {
     const invoice = await this.invoiceFor(row);
     const refusal = registrationRefusal(invoice, row);
     if (refusal) {
-      const next = links.transition(row.id, refusal.state, { stateReason: refusal.reason }, now());
+      const note =
+        refusal.state === 'mismatch'
+          ? notes.mismatch(route.gateway.displayName, refusal.reason, row.transactionId)
+          : notes.refundNeeded(route.gateway.displayName, refusal.reason, row.transactionId, amount);
+      const next = this.commit(row, refusal.state, { stateReason: refusal.reason }, note);
       log.warn(`payment for invoice ${row.invoiceName} was not registered: ${refusal.reason}`, {
         invoice: row.invoiceName,
         transaction: row.transactionId,
@@ -249,7 +414,12 @@ export class LinkSteps {
       { id: row.invoiceId, companyId: row.companyId },
       { journalId: route.journalId, amount, date: utcDate(now()), memo: row.transactionId },
     );
-    const next = links.transition(row.id, 'registered', { odooPaymentId: paymentId }, now());
+    const next = this.commit(
+      row,
+      'registered',
+      { odooPaymentId: paymentId },
+      notes.registered(route.gateway.displayName, amount, row.transactionId),
+    );
     log.info(`registered payment of ${describeMoney(amount)} on invoice ${row.invoiceName}`, {
       invoice: row.invoiceName,
       payment: paymentId,
@@ -259,7 +429,7 @@ export class LinkSteps {
   }
 
   private async close(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
-    const { links, now, log } = this.deps;
+    const { log } = this.deps;
     const route = this.gatewayFor(row);
     let linkId = row.linkId;
     if (!linkId) {
@@ -270,13 +440,31 @@ export class LinkSteps {
         reference: row.reference,
         merchantAccount: route.merchantAccount,
         amount: row.amount,
-        invoice: { odooId: row.invoiceId, name: row.invoiceName, companyName: invoice?.companyName ?? '', partnerName: invoice?.partner?.name ?? '' },
-        metadata: { odoo_db: this.deps.settings.database, invoice_id: String(row.invoiceId), invoice: row.invoiceName },
+        invoice: {
+          odooId: row.invoiceId,
+          name: row.invoiceName,
+          companyName: invoice?.companyName ?? '',
+          partnerName: invoice?.partner?.name ?? '',
+        },
+        metadata: {
+          odoo_db: this.deps.settings.database,
+          invoice_id: String(row.invoiceId),
+          invoice: row.invoiceName,
+        },
       });
       linkId = link.id;
     }
     const outcome = await route.gateway.closeLink(linkId);
-    const next = links.transition(row.id, 'closed', { linkId }, now());
+    // A payment that landed before the link went down is not lost: it needs a refund.
+    const snapshot = await route.gateway.getLink(linkId, {
+      currency: row.amount.currency,
+      decimals: row.amount.decimals,
+    });
+    if (snapshot.payments.some((payment) => payment.status === 'completed')) {
+      return this.applySnapshot({ ...row, linkId }, snapshot);
+    }
+    const reason = row.stateReason ?? 'the invoice changed';
+    const next = this.commit(row, 'closed', { linkId }, notes.closed(route.gateway.displayName, reason));
     log.info(`closed payment link of invoice ${row.invoiceName} (${outcome}): ${row.stateReason ?? ''}`, {
       invoice: row.invoiceName,
       link: linkId,
@@ -287,13 +475,24 @@ export class LinkSteps {
   private fail(row: LinkRow, error: unknown): StepOutcome {
     const { links, now, log, settings } = this.deps;
     const failure = classifyFailure(error);
-    const context = { invoice: row.invoiceName, invoiceId: row.invoiceId, state: row.state, attempt: row.attempts + 1 };
+    const context = {
+      invoice: row.invoiceName,
+      invoiceId: row.invoiceId,
+      state: row.state,
+      attempt: row.attempts + 1,
+    };
     if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
-    const giveUp = failure.kind === 'permanent' && (row.state === 'creating' || row.attempts + 1 >= settings.maxAttempts);
+    const giveUp =
+      failure.kind === 'permanent' && (row.state === 'creating' || row.attempts + 1 >= settings.maxAttempts);
     if (giveUp) {
-      links.transition(row.id, 'failed', { stateReason: failure.message }, now(), [row.state]);
+      const note =
+        row.state === 'creating' ? notes.creationRefused(this.gatewayName(row), failure.message) : undefined;
+      this.commit(row, 'failed', { stateReason: failure.message }, note, [row.state]);
       links.recordFailure(row.id, failure.message, 0, now());
-      log.error(`gave up on invoice ${row.invoiceName} at step ${row.state}: ${failure.message}; a person must look at it`, context);
+      log.error(
+        `gave up on invoice ${row.invoiceName} at step ${row.state}: ${failure.message}; a person must look at it`,
+        context,
+      );
       return 'failed';
     }
     const delay = Math.max(
@@ -301,7 +500,10 @@ export class LinkSteps {
       backoffDelay(row.attempts, settings.backoffBaseMs, settings.backoffMaxMs, this.deps.random),
     );
     links.recordFailure(row.id, failure.message, now() + delay, now());
-    log.warn(`step ${row.state} failed for invoice ${row.invoiceName}: ${failure.message}; retrying in ${Math.round(delay / 1000)} s`, context);
+    log.warn(
+      `step ${row.state} failed for invoice ${row.invoiceName}: ${failure.message}; retrying in ${Math.round(delay / 1000)} s`,
+      context,
+    );
     return 'retry';
   }
 }
@@ -339,7 +541,8 @@ function registrationRefusal(
 }
 
 export function describeInvoice(invoice: Invoice): string {
-  if (invoice.state !== 'posted') return invoice.state === 'cancel' ? 'cancelled' : `in state ${invoice.state}`;
+  if (invoice.state !== 'posted')
+    return invoice.state === 'cancel' ? 'cancelled' : `in state ${invoice.state}`;
   if (invoice.paymentState === 'reversed') return 'reversed by a credit note';
   if (isSettled(invoice)) return `already ${invoice.paymentState.replace('_', ' ')}`;
   return `posted (${invoice.paymentState.replace('_', ' ')}, ${describeMoney(invoice.residual)} due)`;

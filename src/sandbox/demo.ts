@@ -1,28 +1,37 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
-import { startMyTpeSandbox } from './mytpe/server.js';
+import { type MyTpeSandbox, startMyTpeSandbox } from './mytpe/server.js';
 import { startOdooSandbox } from './odoo/server.js';
+import { startSmtpCapture } from './smtp/capture.js';
 
 /**
  * Sandbox mode: the no-config default. Starts the Odoo emulator (seeded with a DZD company,
- * a bank journal, partners and posted invoices) and the MyTPE sandbox on loopback, points the
- * configuration at them, and plays a customer who pays most links a few seconds after they appear.
+ * a bank journal, partners and posted invoices), the MyTPE sandbox and an SMTP capture on
+ * loopback, points the configuration at them, and plays a customer who pays most links a few
+ * seconds after they appear.
  */
 export interface SandboxEnvironment {
   readonly config: Config;
   readonly odooUrl: string;
-  readonly mytpeUrl: string;
+  readonly mytpe: MyTpeSandbox;
+  readonly mailDir: string;
+  /** Points the MyTPE instance's webhooks at the daemon once its HTTP server listens. */
+  connectWebhooks(daemonUrl: string): void;
   close(): Promise<void>;
 }
 
 export async function startSandboxEnvironment(base: Config, log: Logger): Promise<SandboxEnvironment> {
+  const workDir = mkdtempSync(path.join(tmpdir(), 'odoo-paylink-sandbox-'));
   const odoo = await startOdooSandbox({ version: '18.0' });
   const seeded = odoo.models.seedDemo({ invoices: base.sandbox.invoices });
   const mytpe = await startMyTpeSandbox({ instances: [{ name: 'Sandbox SARL' }] });
-  const storeDir = mkdtempSync(path.join(tmpdir(), 'odoo-paylink-sandbox-'));
+  const mailDir = path.join(workDir, 'mail');
+  const smtp = await startSmtpCapture({ dir: mailDir });
+  const webhookSecret = `whsec_${randomBytes(24).toString('hex')}`;
   const config: Config = {
     ...base,
     odoo: {
@@ -35,40 +44,76 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
       createFields: true,
     },
     companies: [
-      { odooCompanyId: seeded.companyId, journalId: seeded.journalId, gateway: 'mytpe', mytpeInstanceId: mytpe.instanceId },
+      {
+        odooCompanyId: seeded.companyId,
+        journalId: seeded.bankJournalId,
+        gateway: 'mytpe',
+        mytpeInstanceId: mytpe.instanceId,
+      },
     ],
     gateways: {
-      mytpe: { baseUrl: `${mytpe.url}/api/v2/mytpe-pay`, apiKey: mytpe.apiKey, apiSecret: mytpe.apiSecret, timeoutMs: 10_000 },
+      mytpe: {
+        baseUrl: `${mytpe.url}/api/v2/mytpe-pay`,
+        apiKey: mytpe.apiKey,
+        apiSecret: mytpe.apiSecret,
+        webhookSecret,
+        timeoutMs: 10_000,
+      },
     },
-    store: { path: path.join(storeDir, 'paylink.db') },
+    store: { path: path.join(workDir, 'paylink.db') },
+    // A free port: several sandboxes (tests, a second terminal) may run side by side.
+    http: { ...base.http, port: 0 },
+    mail: {
+      ...base.mail,
+      enabled: true,
+      smtp: {
+        host: smtp.host,
+        port: smtp.port,
+        secure: false,
+        requireTLS: false,
+        tls: { rejectUnauthorized: false },
+        from: '"Sandbox SARL" <billing@sandbox.example.com>',
+        maxConnections: 1,
+        maxMessages: 100,
+        connectionTimeoutMs: 5_000,
+        greetingTimeoutMs: 5_000,
+        socketTimeoutMs: 10_000,
+      },
+    },
     // Faster passes than production so a newcomer sees the whole cycle within a minute.
-    schedule: { ...base.schedule, publish: '*/10 * * * * *', confirm: '*/5 * * * * *' },
+    schedule: { ...base.schedule, publish: '*/10 * * * * *', confirm: '*/15 * * * * *' },
   };
   const customer = simulateCustomer(mytpe, base.sandbox, log);
-  log.warn('SANDBOX MODE: no Odoo is configured, so odoo-paylink runs against built-in sandboxes on loopback', {
-    odoo: odoo.url,
-    mytpe: mytpe.url,
-    invoices: seeded.invoiceIds.length,
-  });
-  log.warn(`SANDBOX MODE: payment pages open at ${mytpe.url}/pay/<slug>; nothing here touches a real Odoo or moves real money`);
+  log.warn(
+    'SANDBOX MODE: no Odoo is configured, so odoo-paylink runs against built-in sandboxes on loopback',
+    {
+      odoo: odoo.url,
+      mytpe: mytpe.url,
+      invoices: seeded.invoiceIds.length,
+    },
+  );
+  log.warn(
+    `SANDBOX MODE: customer emails are written as .eml files to ${mailDir}; payment pages open at ${mytpe.url}/pay/<slug>`,
+  );
   return {
     config,
     odooUrl: odoo.url,
-    mytpeUrl: mytpe.url,
+    mytpe,
+    mailDir,
+    connectWebhooks(daemonUrl) {
+      mytpe.setWebhook(mytpe.instanceId, `${daemonUrl}/webhooks/mytpe`, webhookSecret);
+    },
     async close() {
       clearInterval(customer);
       await mytpe.close();
+      await smtp.close();
       await odoo.close();
     },
   };
 }
 
 /** Pays a share of new links after a delay, deterministically by slug so a run is reproducible. */
-function simulateCustomer(
-  mytpe: Awaited<ReturnType<typeof startMyTpeSandbox>>,
-  settings: Config['sandbox'],
-  log: Logger,
-): NodeJS.Timeout {
+function simulateCustomer(mytpe: MyTpeSandbox, settings: Config['sandbox'], log: Logger): NodeJS.Timeout {
   const firstSeen = new Map<string, number>();
   const decided = new Set<string>();
   const timer = setInterval(() => {

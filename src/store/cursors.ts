@@ -13,9 +13,10 @@ export class CursorRepository {
   private readonly upsertSweep;
 
   constructor(db: Db) {
-    this.select = db.prepare<[number], { write_date: string; invoice_id: number; last_full_sweep_at: number | null }>(
-      'SELECT write_date, invoice_id, last_full_sweep_at FROM cursors WHERE company_id = ?',
-    );
+    this.select = db.prepare<
+      [number],
+      { write_date: string; invoice_id: number; last_full_sweep_at: number | null }
+    >('SELECT write_date, invoice_id, last_full_sweep_at FROM cursors WHERE company_id = ?');
     this.upsertCursor = db.prepare<[number, string, number]>(
       `INSERT INTO cursors (company_id, write_date, invoice_id) VALUES (?, ?, ?)
        ON CONFLICT(company_id) DO UPDATE SET write_date = excluded.write_date, invoice_id = excluded.invoice_id
@@ -31,7 +32,10 @@ export class CursorRepository {
   get(companyId: number): CompanyCursor {
     const raw = this.select.get(companyId);
     if (!raw) return { cursor: null, lastFullSweepAt: null };
-    const cursor = raw.invoice_id === 0 && raw.write_date.startsWith('1970') ? null : { writeDate: raw.write_date, id: raw.invoice_id };
+    const cursor =
+      raw.invoice_id === 0 && raw.write_date.startsWith('1970')
+        ? null
+        : { writeDate: raw.write_date, id: raw.invoice_id };
     return { cursor, lastFullSweepAt: raw.last_full_sweep_at };
   }
 

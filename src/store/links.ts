@@ -146,6 +146,9 @@ export class LinkRepository {
       byLinkId: db.prepare<[string, string], RawLinkRow>(
         'SELECT * FROM links WHERE gateway = ? AND link_id = ? ORDER BY id DESC LIMIT 1',
       ),
+      byReference: db.prepare<[string, string], RawLinkRow>(
+        'SELECT * FROM links WHERE gateway = ? AND reference = ?',
+      ),
       byTransaction: db.prepare<[string, string], RawLinkRow>(
         'SELECT * FROM links WHERE gateway = ? AND transaction_id = ?',
       ),
@@ -179,6 +182,11 @@ export class LinkRepository {
 
   byLinkId(gateway: string, linkId: string): LinkRow | undefined {
     const raw = this.statements.byLinkId.get(gateway, linkId);
+    return raw && toRow(raw);
+  }
+
+  byReference(gateway: string, reference: string): LinkRow | undefined {
+    const raw = this.statements.byReference.get(gateway, reference);
     return raw && toRow(raw);
   }
 
@@ -218,8 +226,20 @@ export class LinkRepository {
    * in the same statement. Returns the new row, or undefined when the transition did not apply.
    * Resets the retry bookkeeping, since the step that failed is behind us.
    */
-  transition(id: number, to: LinkState, patch: LinkPatch, now: number, from: readonly LinkState[] = allowedFrom(to)): LinkRow | undefined {
-    const sets = ['state = @to', 'updated_at = @now', 'attempts = 0', 'last_error = NULL', 'next_attempt_at = 0'];
+  transition(
+    id: number,
+    to: LinkState,
+    patch: LinkPatch,
+    now: number,
+    from: readonly LinkState[] = allowedFrom(to),
+  ): LinkRow | undefined {
+    const sets = [
+      'state = @to',
+      'updated_at = @now',
+      'attempts = 0',
+      'last_error = NULL',
+      'next_attempt_at = 0',
+    ];
     const params: Record<string, unknown> = { id, to, now };
     for (const [key, column] of Object.entries(PATCH_COLUMNS) as [keyof LinkPatch, string][]) {
       if (patch[key] === undefined) continue;
@@ -262,7 +282,9 @@ export class LinkRepository {
     const company = companyId === undefined ? '' : ' AND company_id = ?';
     const params: unknown[] = companyId === undefined ? [...states] : [...states, companyId];
     return this.db
-      .prepare<unknown[], RawLinkRow>(`SELECT * FROM links WHERE state IN (${placeholders})${company} ORDER BY id`)
+      .prepare<unknown[], RawLinkRow>(
+        `SELECT * FROM links WHERE state IN (${placeholders})${company} ORDER BY id`,
+      )
       .all(...params)
       .map(toRow);
   }

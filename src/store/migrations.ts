@@ -56,4 +56,62 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX runs_kind ON runs(kind, started_at);
   `,
+  `
+  -- Webhook inbox: every verified event is stored before it is acknowledged.
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    gateway TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    link_id TEXT,
+    link_reference TEXT,
+    transaction_id TEXT,
+    concerns_payment INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','processed','ignored','unknown_link')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    received_at INTEGER NOT NULL,
+    processed_at INTEGER,
+    UNIQUE (gateway, event_id)
+  );
+  CREATE INDEX events_pending ON events(state, next_attempt_at);
+
+  -- Chatter notes owed to Odoo, queued in the transaction of the state change they report.
+  CREATE TABLE notes (
+    id INTEGER PRIMARY KEY,
+    link_row_id INTEGER NOT NULL REFERENCES links(id),
+    company_id INTEGER NOT NULL,
+    invoice_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','posted')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    posted_at INTEGER,
+    UNIQUE (link_row_id, kind)
+  );
+  CREATE INDEX notes_pending ON notes(state, next_attempt_at);
+
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    link_row_id INTEGER NOT NULL,
+    invoice_id INTEGER NOT NULL,
+    company_id INTEGER NOT NULL,
+    dedupe_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','failed','no_recipient')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    message_id TEXT,
+    sent_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+  `,
 ];

@@ -14,7 +14,9 @@ export class RunRepository {
   constructor(private readonly db: Db) {}
 
   start(kind: string, now: number): number {
-    return Number(this.db.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, now).lastInsertRowid);
+    return Number(
+      this.db.prepare('INSERT INTO runs (kind, started_at) VALUES (?, ?)').run(kind, now).lastInsertRowid,
+    );
   }
 
   finish(id: number, outcome: 'ok' | 'partial' | 'failed', summary: object, now: number): void {
@@ -25,9 +27,17 @@ export class RunRepository {
 
   latest(kind: string, limit = 1): RunRow[] {
     return this.db
-      .prepare<[string, number], { id: number; kind: string; started_at: number; finished_at: number | null; outcome: RunRow['outcome']; summary: string | null }>(
-        'SELECT * FROM runs WHERE kind = ? ORDER BY id DESC LIMIT ?',
-      )
+      .prepare<
+        [string, number],
+        {
+          id: number;
+          kind: string;
+          started_at: number;
+          finished_at: number | null;
+          outcome: RunRow['outcome'];
+          summary: string | null;
+        }
+      >('SELECT * FROM runs WHERE kind = ? ORDER BY id DESC LIMIT ?')
       .all(kind, limit)
       .map((raw) => ({
         id: raw.id,

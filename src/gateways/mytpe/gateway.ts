@@ -6,6 +6,7 @@ import {
   GatewayError,
   type GatewayLink,
   type GatewayPayment,
+  type GatewayPaymentRecord,
   type LinkRequest,
   type LinkSnapshot,
 } from '../gateway.js';
@@ -14,6 +15,7 @@ import { MYTPE_GATEWAY_ID } from './errors.js';
 import type { MyTpeLink, MyTpeTransaction } from './schemas.js';
 import { slugFromReference } from './slug.js';
 import { linkStatusFromMyTpe, paymentStatusFromMyTpe } from './status.js';
+import { createMyTpeWebhooks } from './webhook-receiver.js';
 
 export interface MyTpeGatewayOptions {
   /** v2 API base, e.g. `https://dev.mytpe.app/api/v2/mytpe-pay`. */
@@ -22,6 +24,8 @@ export interface MyTpeGatewayOptions {
   readonly apiSecret: string;
   readonly timeoutMs?: number | undefined;
   readonly fetch?: typeof fetch | undefined;
+  /** The instance's `whsec_…` secret; without it the gateway takes no webhooks. */
+  readonly webhookSecret?: string | undefined;
 }
 
 const CURRENCY = 'DZD';
@@ -171,6 +175,7 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
   }
 
   return {
+    webhooks: options.webhookSecret ? createMyTpeWebhooks(options.webhookSecret) : undefined,
     id: MYTPE_GATEWAY_ID,
     displayName: 'MyTPE Pay',
     currencies: [CURRENCY],
@@ -236,6 +241,42 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
         status: refineStatus(linkStatusFromMyTpe(link), amount, payments),
         payments,
       };
+    },
+
+    async listPayments(window, amountCurrency): Promise<GatewayPaymentRecord[]> {
+      const { currency, decimals } = amountCurrency;
+      assertCurrency(currency);
+      const since = window.since.getTime();
+      const until = window.until.getTime();
+      const payments: GatewayPaymentRecord[] = [];
+      // transaction/recent lists newest first: page until a page starts before the window.
+      for (let page = 1; page <= MAX_PAGES; page++) {
+        const result = await client.recentTransactions({ perPage: PER_PAGE, page });
+        let older = false;
+        for (const transaction of result.data.data) {
+          const occurredAt = isoTimestamp(transaction.created_at ?? transaction.updated_at);
+          const at = occurredAt === undefined ? Number.NaN : Date.parse(occurredAt);
+          if (at < since) older = true;
+          if (!(at >= since && at < until) || !transaction.transactionable_id) continue;
+          payments.push({
+            transactionId: transaction.id,
+            status: paymentStatusFromMyTpe(transaction.status),
+            amount: money(
+              minorOf(transaction.amount, decimals, `transaction ${transaction.id}`),
+              currency,
+              decimals,
+            ),
+            linkId: transaction.transactionable_id,
+            linkReference:
+              typeof transaction.metadata?.original_slug === 'string'
+                ? transaction.metadata.original_slug
+                : undefined,
+            ...(occurredAt === undefined ? {} : { occurredAt }),
+          });
+        }
+        if (older || !hasMorePages(result.data, PER_PAGE)) break;
+      }
+      return payments;
     },
 
     async closeLink(linkId: string): Promise<CloseOutcome> {

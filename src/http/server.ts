@@ -1,0 +1,100 @@
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Gateway } from '../gateways/gateway.js';
+import type { Logger } from '../log.js';
+import type { EventRepository } from '../store/events.js';
+
+export interface HttpServerDeps {
+  readonly gateways: ReadonlyMap<string, Gateway>;
+  readonly events: EventRepository;
+  readonly log: Logger;
+  readonly now: () => number;
+  /** Called after an event is stored, to process it without waiting for a schedule. */
+  readonly onEvent: () => void;
+  /** Readiness: false while Odoo work is halted, with the reason. */
+  readonly ready: () => { ok: true } | { ok: false; reason: string };
+  /** Largest webhook body accepted (bytes). */
+  readonly bodyLimit?: number;
+}
+
+/**
+ * The daemon's HTTP face: gateway webhooks and health probes. Webhooks are verified on the raw
+ * bytes, stored, and acknowledged within milliseconds; the work happens afterwards.
+ */
+export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 256 * 1024, return503OnClosing: true });
+  const log = deps.log;
+
+  // Keep every body as the exact bytes received: signatures are computed over them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply
+      .code(404)
+      .send({ error: 'not_found', message: `no route for ${request.method} ${request.url.split('?')[0]}` });
+  });
+  app.setErrorHandler((error: { statusCode?: number; code?: string; message: string }, _request, reply) => {
+    const status = error.statusCode ?? 500;
+    if (status === 413)
+      return reply.code(413).send({ error: 'payload_too_large', message: 'body over the size limit' });
+    if (status >= 500) log.error(`HTTP handler failed: ${error.message}`);
+    return reply
+      .code(status)
+      .send({ error: error.code ?? 'error', message: status >= 500 ? 'internal error' : error.message });
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) => {
+    const ready = deps.ready();
+    return ready.ok
+      ? { status: 'ready' }
+      : reply.code(503).send({ status: 'not_ready', reason: ready.reason });
+  });
+
+  app.post<{ Params: { gateway: string } }>('/webhooks/:gateway', async (request, reply) => {
+    const gateway = deps.gateways.get(request.params.gateway);
+    const webhooks = gateway?.webhooks;
+    if (!gateway || !webhooks) {
+      return reply.code(404).send({ error: 'not_found', message: 'no webhook endpoint for this gateway' });
+    }
+    const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
+    const delivery = { rawBody, headers: request.headers, receivedAt: new Date(deps.now()) };
+    const verdict = webhooks.verify(delivery);
+    if (!verdict.ok) {
+      log.warn(
+        `SECURITY: rejected a ${gateway.displayName} webhook (${verdict.reason}); nothing was stored`,
+        {
+          ip: request.ip,
+          reason: verdict.reason,
+        },
+      );
+      return reply.code(401).send({ error: 'unauthorized', message: 'signature check failed' });
+    }
+    const parsed = webhooks.parse(delivery);
+    if (!parsed.ok) {
+      log.warn(`rejected a signed ${gateway.displayName} webhook with a malformed body: ${parsed.error}`);
+      return reply.code(400).send({ error: 'bad_request', message: parsed.error });
+    }
+    const { event } = parsed;
+    const stored = deps.events.record(gateway.id, event, rawBody.toString('utf8'), deps.now());
+    const level = event.concernsPayment ? 'info' : 'debug';
+    log[level](`${stored ? 'received' : 'already had'} ${gateway.displayName} webhook ${event.type}`, {
+      event: event.id,
+      link: event.linkId,
+    });
+    if (stored && event.concernsPayment) deps.onEvent();
+    return reply.code(200).send({ received: true, duplicate: !stored });
+  });
+
+  app.route({
+    method: ['GET', 'PUT', 'PATCH', 'DELETE'],
+    url: '/webhooks/:gateway',
+    handler: async (_request, reply) =>
+      reply
+        .code(405)
+        .header('allow', 'POST')
+        .send({ error: 'method_not_allowed', message: 'webhooks are POSTed' }),
+  });
+
+  return app;
+}

@@ -1,0 +1,144 @@
+import type { MailConfig, OdooConfig } from '../config/schema.js';
+import type { Invoice } from '../domain/invoice.js';
+import type { Logger } from '../log.js';
+import type { Db } from '../store/database.js';
+import type { LinkRepository, LinkRow } from '../store/links.js';
+import type { NoteRepository } from '../store/notes.js';
+import { OutboxRepository } from '../store/outbox.js';
+import { invoicePdfFetcher } from './invoice-pdf.js';
+import type { InvoiceEmail } from './model.js';
+import { EmailRenderer } from './render.js';
+import { createMailTransport, type MailTransport } from './transport.js';
+import { MailWorker } from './worker.js';
+
+export interface MailService {
+  readonly outbox: OutboxRepository;
+  readonly renderer: EmailRenderer;
+  /** Queues the invoice email of a new link; call inside the transaction that records the link. */
+  enqueueForLink(link: LinkRow, invoice: Invoice | undefined): void;
+  /** Queues the email of an invoice's current link again, on purpose. */
+  resend(link: LinkRow, invoice: Invoice): void;
+  start(): void;
+  wake(): void;
+  runOnce(): Promise<unknown>;
+  stop(): Promise<void>;
+}
+
+export function invoiceEmailFor(
+  link: LinkRow,
+  invoice: Invoice,
+  gatewayName: string,
+): InvoiceEmail | undefined {
+  if (!link.linkUrl) return undefined;
+  return {
+    invoice: {
+      odooId: invoice.id,
+      name: invoice.name,
+      invoiceDate: invoice.invoiceDate,
+      dueDate: invoice.dueDate,
+      amount: { minor: link.amount.minor, currency: link.amount.currency, decimals: link.amount.decimals },
+    },
+    company: { name: invoice.companyName },
+    partner: {
+      name: invoice.partner?.name ?? '',
+      email: invoice.partner?.email ?? null,
+      lang: invoice.partner?.lang ?? null,
+    },
+    payment: { url: link.linkUrl, gatewayName },
+  };
+}
+
+/**
+ * The invoice email: queued in SQLite with the link, sent by a worker through one pooled SMTP
+ * transport. Without SMTP configured, nothing is queued and the start-up log says so.
+ */
+export function createMailService(options: {
+  config: MailConfig;
+  odoo: OdooConfig;
+  db: Db;
+  links: LinkRepository;
+  notes: NoteRepository;
+  gatewayName: (link: LinkRow) => string;
+  log: Logger;
+  now: () => number;
+  transport?: MailTransport;
+}): MailService | undefined {
+  const { config, log, now } = options;
+  if (!config.enabled) return undefined;
+  if (!config.smtp && !options.transport) {
+    log.warn('no mail.smtp configured: customers will not be emailed their payment links');
+    return undefined;
+  }
+  const outbox = new OutboxRepository(options.db, { clock: now });
+  const renderer = new EmailRenderer(
+    config.templatesOverrideDir ? { overrideDir: config.templatesOverrideDir } : {},
+  );
+  const transport = options.transport ?? createMailTransport(config.smtp!);
+  const fetchPdf = config.attachPdf
+    ? invoicePdfFetcher({
+        odooUrl: options.odoo.url,
+        db: options.odoo.db,
+        login: options.odoo.login,
+        password: options.odoo.password,
+        timeoutMs: config.pdfTimeoutMs,
+      })
+    : () => Promise.reject(new Error('PDF attachment disabled by mail.attachPdf'));
+  const mailLog = log.child({ component: 'mail' });
+  const worker = new MailWorker({
+    outbox,
+    transport,
+    renderer,
+    fetchPdf,
+    clock: now,
+    logger: {
+      info: (message, meta) => mailLog.info(message, meta as Record<string, unknown>),
+      warn: (message, meta) => mailLog.warn(message, meta as Record<string, unknown>),
+      error: (message, meta) => mailLog.error(message, meta as Record<string, unknown>),
+      debug: (message, meta) => mailLog.debug(message, meta as Record<string, unknown>),
+    },
+    // The accountant learns it on the invoice; the note goes through the notes queue like the others.
+    notifyNoRecipient: async (row) => {
+      options.notes.enqueue(
+        {
+          linkRowId: row.linkRowId,
+          companyId: row.companyId,
+          invoiceId: row.invoiceId,
+          kind: 'no_email',
+          body: '<p><b>Action needed:</b> the customer has no valid email address, so the payment link was not emailed. Send it another way or fix the address and run <code>odoo-paylink resend</code>.</p>',
+        },
+        now(),
+      );
+    },
+  });
+  const enqueue = (link: LinkRow, invoice: Invoice, dedupeKey: string) => {
+    const payload = invoiceEmailFor(link, invoice, options.gatewayName(link));
+    if (!payload) return;
+    outbox.enqueue({
+      linkRowId: link.id,
+      invoiceId: link.invoiceId,
+      companyId: link.companyId,
+      dedupeKey,
+      payload,
+      now: now(),
+    });
+  };
+  return {
+    outbox,
+    renderer,
+    enqueueForLink(link, invoice) {
+      if (!invoice) return;
+      enqueue(link, invoice, `link:${link.id}`);
+    },
+    resend(link, invoice) {
+      enqueue(link, invoice, outbox.nextResendKey(link.id));
+      worker.wake();
+    },
+    start: () => worker.start(),
+    wake: () => worker.wake(),
+    runOnce: () => worker.runOnce(),
+    async stop() {
+      await worker.stop();
+      transport.close();
+    },
+  };
+}

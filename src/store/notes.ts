@@ -1,0 +1,81 @@
+import type { Db } from './database.js';
+
+export interface NoteRow {
+  readonly id: number;
+  readonly linkRowId: number;
+  readonly companyId: number;
+  readonly invoiceId: number;
+  readonly kind: string;
+  readonly body: string;
+  readonly attempts: number;
+}
+
+interface RawNoteRow {
+  id: number;
+  link_row_id: number;
+  company_id: number;
+  invoice_id: number;
+  kind: string;
+  body: string;
+  attempts: number;
+}
+
+/**
+ * Chatter notes owed to the accountant. Queued in the same transaction as the state change they
+ * report, keyed by (link, kind) so a retried step never queues the same note twice.
+ */
+export class NoteRepository {
+  private readonly statements;
+
+  constructor(db: Db) {
+    this.statements = {
+      insert: db.prepare(
+        `INSERT INTO notes (link_row_id, company_id, invoice_id, kind, body, state, created_at)
+         VALUES (@linkRowId, @companyId, @invoiceId, @kind, @body, 'pending', @now)
+         ON CONFLICT (link_row_id, kind) DO NOTHING`,
+      ),
+      due: db.prepare<[number, number], RawNoteRow>(
+        `SELECT id, link_row_id, company_id, invoice_id, kind, body, attempts FROM notes
+         WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
+      ),
+      posted: db.prepare<[number, number]>(`UPDATE notes SET state = 'posted', posted_at = ? WHERE id = ?`),
+      postpone: db.prepare<[string, number, number]>(
+        'UPDATE notes SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?',
+      ),
+      pendingCount: db.prepare<[], { count: number }>(
+        `SELECT COUNT(*) AS count FROM notes WHERE state = 'pending'`,
+      ),
+    };
+  }
+
+  enqueue(
+    note: { linkRowId: number; companyId: number; invoiceId: number; kind: string; body: string },
+    now: number,
+  ): void {
+    this.statements.insert.run({ ...note, now });
+  }
+
+  due(now: number, limit: number): NoteRow[] {
+    return this.statements.due.all(now, limit).map((raw) => ({
+      id: raw.id,
+      linkRowId: raw.link_row_id,
+      companyId: raw.company_id,
+      invoiceId: raw.invoice_id,
+      kind: raw.kind,
+      body: raw.body,
+      attempts: raw.attempts,
+    }));
+  }
+
+  markPosted(id: number, now: number): void {
+    this.statements.posted.run(now, id);
+  }
+
+  postpone(id: number, error: string, nextAttemptAt: number): void {
+    this.statements.postpone.run(error, nextAttemptAt, id);
+  }
+
+  pendingCount(): number {
+    return this.statements.pendingCount.get()?.count ?? 0;
+  }
+}

@@ -40,14 +40,19 @@ export interface App {
   close(): void;
 }
 
-/** This process's lease owner: host, pid and a nonce (a pid can be reused after a reboot). */
-export const LEASE_OWNER = `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+/** A lease owner: host, pid and a nonce (a pid can be reused after a reboot). */
+export function newLeaseOwner(): string {
+  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+}
 
-/** A lease owner is dead when it names this host and a pid that no longer runs. */
-export function isDeadOwner(owner: string): boolean {
+/**
+ * A lease owner is dead when it names this host and a pid that no longer runs, or an earlier
+ * app of this very process (only tests build several; a daemon has one).
+ */
+export function isDeadOwner(owner: string, self: string): boolean {
   const [host, pid] = owner.split('/');
   if (host !== hostname() || !pid) return false;
-  if (Number(pid) === process.pid) return owner !== LEASE_OWNER;
+  if (Number(pid) === process.pid) return owner !== self;
   try {
     process.kill(Number(pid), 0);
     return false;
@@ -70,7 +75,8 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
   const now = options.now ?? Date.now;
   const db = openDatabase(config.store.path);
   const links = new LinkRepository(db);
-  const released = links.releaseLeasesOf(isDeadOwner);
+  const owner = newLeaseOwner();
+  const released = links.releaseLeasesOf((other) => isDeadOwner(other, owner));
   if (released > 0)
     log.warn(`released ${released} links held by a process that died; they will be finished now`);
   const runs = new RunRepository(db);
@@ -126,7 +132,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     settings: { database: odooConfig.db, ...config.pipeline },
     log: log.child({ component: 'pipeline' }),
     now,
-    owner: LEASE_OWNER,
+    owner,
     hooks: {
       onLinkCreated: (link, { invoice }) => mail?.enqueueForLink(link, invoice),
     },

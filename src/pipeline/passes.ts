@@ -77,11 +77,13 @@ function count(summary: PassSummary, outcome: StepOutcome): void {
 const PUBLISH_STATES: readonly LinkState[] = ['creating', 'writing_back', 'closing'];
 const CONFIRM_STATES: readonly LinkState[] = ['open', 'paid'];
 
-/** Odoo write_date text minus some seconds, in the same format. */
-export function shiftWriteDate(writeDate: string, seconds: number): string {
-  const ms = Date.parse(`${writeDate.replace(' ', 'T')}Z`);
-  if (Number.isNaN(ms)) return '1970-01-01 00:00:00';
-  return new Date(ms - seconds * 1000).toISOString().slice(0, 19).replace('T', ' ');
+/** Odoo's datetime text ('YYYY-MM-DD HH:MM:SS', UTC) for an instant. */
+export function odooDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+function isAfter(a: InvoiceCursor, b: InvoiceCursor): boolean {
+  return a.writeDate > b.writeDate || (a.writeDate === b.writeDate && a.id > b.id);
 }
 
 /** Why an invoice's open link must be archived, or undefined when it still fits. */
@@ -98,11 +100,6 @@ export function whyLinkNoLongerFits(row: LinkRow, invoice: Invoice): string | un
     return `the amount due changed from ${describeMoney(row.amount)} to ${describeMoney(invoice.residual)}`;
   }
   return undefined;
-}
-
-function later(a: InvoiceCursor | null, b: InvoiceCursor): InvoiceCursor {
-  if (!a) return b;
-  return b.writeDate > a.writeDate || (b.writeDate === a.writeDate && b.id > a.id) ? b : a;
 }
 
 /**
@@ -166,14 +163,14 @@ export class Pipeline {
           );
           continue;
         }
-        let outcome: StepOutcome;
+        let outcomes: StepOutcome[];
         try {
-          outcome = await this.steps.advance(row, { recheck: true });
+          outcomes = await this.steps.advance(row, { recheck: true });
         } catch (error) {
           events.postpone(event.id, (error as Error).message, now() + 60_000);
           throw error;
         }
-        if (outcome === 'busy') {
+        if (outcomes.includes('busy')) {
           // Another pass holds the link right now; look again in a moment.
           events.postpone(event.id, 'link busy', now() + 1_000);
           result.postponed++;
@@ -239,43 +236,51 @@ export class Pipeline {
       this.seen.set(invoice.id, invoice.writeDate);
     };
 
+    // Rows written before `settled` have all committed by now (transactions are shorter than the
+    // overlap), so the cursor never needs to stay further back than that, nor beyond what we read.
+    const readStart = now();
+    const settled: InvoiceCursor = {
+      writeDate: odooDateTime(readStart - settings.cursorOverlapSeconds * 1000),
+      id: 0,
+    };
+    const nextCursor = (from: InvoiceCursor | null, newest: InvoiceCursor | null): InvoiceCursor => {
+      const candidate = newest === null || isAfter(newest, settled) ? settled : newest;
+      return from !== null && isAfter(from, candidate) ? from : candidate;
+    };
+
     if (sweepDue) {
-      // The newest change before the sweep starts becomes the cursor: everything older that is
-      // still open is read by the sweep itself.
+      // Everything older than the newest change is read by the sweep itself when still open.
       const head = await ledger.latestChange(company.companyId);
-      let headCursor: InvoiceCursor | null = head;
       let afterId = 0;
       for (;;) {
         const page = await ledger.openInvoices(company.companyId, afterId, settings.batchSize);
-        for (const invoice of page) {
-          consider(invoice);
-          headCursor = later(headCursor, { writeDate: invoice.writeDate, id: invoice.id });
-        }
+        for (const invoice of page) consider(invoice);
         if (page.length < settings.batchSize) break;
         afterId = page[page.length - 1]!.id;
       }
-      if (headCursor) cursors.advance(company.companyId, headCursor);
+      // Invoices with a live link are read too: a cancelled or paid one is no longer "open".
+      const linked = this.deps.links
+        .inStates(['writing_back', 'open'], company.companyId)
+        .map((row) => row.invoiceId);
+      for (let index = 0; index < linked.length; index += settings.batchSize) {
+        const batch = linked.slice(index, index + settings.batchSize);
+        for (const invoice of await ledger.invoicesByIds(company.companyId, batch)) consider(invoice);
+      }
+      cursors.advance(company.companyId, nextCursor(state.cursor, head));
       cursors.markFullSweep(company.companyId, now());
-    }
-
-    const start = cursors.get(company.companyId).cursor;
-    if (start) {
-      let after: InvoiceCursor = {
-        writeDate: shiftWriteDate(start.writeDate, settings.cursorOverlapSeconds),
-        id: 0,
-      };
+    } else if (state.cursor) {
+      let after: InvoiceCursor = state.cursor;
       let newest: InvoiceCursor | null = null;
       for (;;) {
         const page = await ledger.changedInvoices(company.companyId, after, settings.batchSize);
         for (const invoice of page) {
           consider(invoice);
-          newest = later(newest, { writeDate: invoice.writeDate, id: invoice.id });
+          newest = { writeDate: invoice.writeDate, id: invoice.id };
         }
         if (page.length < settings.batchSize) break;
-        const last = page[page.length - 1]!;
-        after = { writeDate: last.writeDate, id: last.id };
+        after = newest!;
       }
-      if (newest) cursors.advance(company.companyId, newest);
+      cursors.advance(company.companyId, nextCursor(state.cursor, newest ?? state.cursor));
     }
     this.trimSeen();
     return created;
@@ -336,7 +341,7 @@ export class Pipeline {
           if (halt) return;
           const [row, hint] = 'row' in entry ? [entry.row, { invoice: entry.invoice }] : [entry, undefined];
           try {
-            count(summary, await this.steps.advance(row, hint));
+            for (const outcome of await this.steps.advance(row, hint)) count(summary, outcome);
           } catch (error) {
             if (error instanceof HaltError) halt = error;
             else throw error;

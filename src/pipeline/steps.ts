@@ -84,36 +84,45 @@ export class LinkSteps {
     return this.route(row.companyId)?.gateway.displayName ?? row.gateway;
   }
 
-  /** Claims the row, runs the step its state calls for, and releases it. */
-  async advance(row: LinkRow, hint?: StepHint): Promise<StepOutcome> {
+  /**
+   * Claims the row, runs the steps its state calls for while they succeed, and releases it.
+   * Returns what happened, in order (a new link is usually 'created' then 'written_back').
+   */
+  async advance(row: LinkRow, hint?: StepHint): Promise<StepOutcome[]> {
     const { links, owner, now, settings } = this.deps;
     const claimed = links.claim(row.id, owner, now(), settings.leaseMs);
-    if (!claimed) return 'busy';
+    if (!claimed) return ['busy'];
     try {
       return await this.run(claimed, hint ?? {});
     } catch (error) {
-      return this.fail(claimed, error);
+      return [this.fail(claimed, error)];
     } finally {
       links.release(row.id, owner);
     }
   }
 
-  private async run(row: LinkRow, hint: StepHint): Promise<StepOutcome> {
+  private async run(row: LinkRow, hint: StepHint): Promise<StepOutcome[]> {
     let current: LinkRow | undefined = row;
-    let outcome: StepOutcome = 'unchanged';
+    const outcomes: StepOutcome[] = [];
     // Chain the steps while each one succeeds: a new link is written back in the same pass, a
     // paid link is registered as soon as it is seen paid.
     for (let step = 0; current && step < 4; step++) {
       const before = current.state;
-      const result = await this.step(current, hint);
-      if (result.outcome !== 'unchanged') outcome = result.outcome;
+      let result: { outcome: StepOutcome; row?: LinkRow | undefined };
+      try {
+        result = await this.step(current, hint);
+      } catch (error) {
+        outcomes.push(this.fail(current, error));
+        break;
+      }
+      if (result.outcome !== 'unchanged') outcomes.push(result.outcome);
       if (!result.row || result.row.state === before) break;
       current = result.row;
       if (result.outcome === 'expired') await this.replaceExpired(current, hint.invoice);
       // A snapshot describes the link as it was; the next step reads what it needs afresh.
       hint = { ...(hint.invoice ? { invoice: hint.invoice } : {}) };
     }
-    return outcome;
+    return outcomes;
   }
 
   private async step(

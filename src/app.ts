@@ -182,5 +182,17 @@ export function createScheduler(app: App): Scheduler {
   });
   // Webhooks wake the event job at once; the schedule picks up events postponed after a failure.
   scheduler.add({ name: 'events', schedule: '*/15 * * * * *', run: () => app.pipeline.processEvents() });
+  const { reconcile } = app.config;
+  if (reconcile.schedule) {
+    scheduler.add({
+      name: 'reconcile',
+      schedule: reconcile.schedule,
+      run: () => {
+        const until = new Date(app.now());
+        const since = new Date(until.getTime() - reconcile.windowDays * 86_400_000);
+        return app.pipeline.reconcile({ since, until }, { fix: true });
+      },
+    });
+  }
   return scheduler;
 }

@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-import { Command, Option } from 'commander';
-import { createApp } from './app.js';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { type App, createApp } from './app.js';
 import { ConfigError, loadConfig, secretValues } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { createLogger, redactor } from './log.js';
+import { renderPreview } from './mail/preview.js';
+import { invoiceEmailFor } from './mail/service.js';
 import { runDaemon, startRuntime } from './main.js';
+import { formatReconcileDetail, type ReportFormat, reconcileSummary } from './output/reconcile.js';
+import { formatStatus } from './output/status.js';
 import type { PassSummary } from './pipeline/passes.js';
-import { formatStatus } from './status.js';
 
 interface GlobalOptions {
   config?: string;
@@ -14,16 +17,42 @@ interface GlobalOptions {
   logLevel?: 'error' | 'warn' | 'info' | 'debug';
 }
 
-function setup(program: Command): { config: Config; log: ReturnType<typeof createLogger> } {
+type CliLogger = ReturnType<typeof createLogger>;
+
+function setup(program: Command, quiet = false): { config: Config; log: CliLogger } {
   const options = program.opts<GlobalOptions>();
   const { config, source } = loadConfig({ file: options.config });
   redactor.addSecrets(secretValues(config));
   const log = createLogger({
-    level: options.logLevel ?? config.log.level,
+    level: options.logLevel ?? (quiet ? 'warn' : config.log.level),
     format: options.logFormat ?? config.log.format,
+    // Reports go to stdout; logs to stderr, so `reconcile --format csv > file` stays clean.
+    stream: process.stderr,
   });
   log.debug(`configuration from ${source}`);
   return { config, log };
+}
+
+/** Commands that read the state database of a configured daemon. */
+async function withApp<T>(
+  program: Command,
+  body: (app: App, log: CliLogger) => Promise<T>,
+  quiet = false,
+): Promise<T> {
+  const { config, log } = setup(program, quiet);
+  if (!config.odoo) {
+    throw new ConfigError(
+      'this command needs odoo configured; in sandbox mode the state is thrown away with the process',
+    );
+  }
+  const app = createApp(config, log);
+  try {
+    return await body(app, log);
+  } finally {
+    await app.mail?.stop();
+    app.close();
+    await log.close();
+  }
 }
 
 function printSummary(name: string, summary: PassSummary): void {
@@ -31,6 +60,20 @@ function printSummary(name: string, summary: PassSummary): void {
     .filter(([, value]) => value !== 0)
     .map(([key, value]) => `${key} ${value}`);
   console.log(`${name.padEnd(8)} ${parts.length > 0 ? parts.join(', ') : 'nothing to do'}`);
+}
+
+function parseDate(value: string): Date {
+  const date = new Date(/^\d{4}-\d{2}-\d{2}$/.test(value) ? `${value}T00:00:00Z` : value);
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError('expected a date like 2026-11-01 or an ISO timestamp');
+  return date;
+}
+
+function parseInvoiceId(value: string): number {
+  const id = Number(value);
+  if (!Number.isSafeInteger(id) || id <= 0)
+    throw new InvalidArgumentError('expected an Odoo invoice id (account.move id)');
+  return id;
 }
 
 const program = new Command()
@@ -45,9 +88,7 @@ const program = new Command()
 
 program
   .command('run')
-  .description(
-    'run the daemon: publish links and confirm payments on schedule until SIGINT/SIGTERM (sandbox mode without Odoo config)',
-  )
+  .description('run the daemon until SIGINT/SIGTERM (sandbox mode when no Odoo is configured)')
   .action(async () => {
     const { config, log } = setup(program);
     await runDaemon(config, log);
@@ -55,18 +96,23 @@ program
 
 program
   .command('sync')
-  .description('run one publish and one confirm pass, print a summary and exit')
+  .description('run one publish and one confirm pass, send queued emails, print a summary and exit')
   .action(async () => {
     const { config, log } = setup(program);
     const runtime = await startRuntime(config, log);
     try {
       const publish = await runtime.app.pipeline.publish();
+      const events = await runtime.app.pipeline.processEvents();
       const confirm = await runtime.app.pipeline.confirm();
+      await runtime.app.mail?.runOnce();
       printSummary('publish', publish);
       printSummary('confirm', confirm);
-      console.log(formatStatus(runtime.app.links, runtime.app.runs, { runs: false }));
+      if (events.processed + events.unknown > 0)
+        console.log(`events   processed ${events.processed}, unknown ${events.unknown}`);
+      console.log(formatStatus(runtime.app, { runs: false }));
       if (publish.failed + confirm.failed > 0) process.exitCode = 1;
     } finally {
+      await runtime.app.mail?.stop();
       await runtime.close();
       await log.close();
     }
@@ -74,45 +120,121 @@ program
 
 program
   .command('status')
-  .description('show links per state, the latest failures and the latest passes')
-  .action(async () => {
-    const { config, log } = setup(program);
-    if (!config.odoo) {
-      console.log(
-        'No Odoo is configured: the daemon runs in sandbox mode with a throw-away state database, so there is no status to show.',
-      );
-      await log.close();
-      return;
-    }
-    const app = createApp(config, log);
-    try {
-      console.log(formatStatus(app.links, app.runs, { runs: true }));
-    } finally {
-      app.close();
-      await log.close();
-    }
-  });
+  .description('links per state, problems that need a person, emails, webhooks and the latest passes')
+  .action(() =>
+    withApp(
+      program,
+      async (app) => {
+        console.log(formatStatus(app, { runs: true }));
+      },
+      true,
+    ),
+  );
+
+program
+  .command('reconcile')
+  .description(
+    'compare the gateway payments with Odoo; exit 0 when they agree (or all was fixed), 1 when discrepancies remain',
+  )
+  .option('--since <date>', 'start of the window (default: 3 days ago)', parseDate)
+  .option('--until <date>', 'end of the window (default: now)', parseDate)
+  .option('--fix', 'register payments that were paid but not registered', false)
+  .addOption(
+    new Option('--format <format>', 'detail format').choices(['table', 'json', 'csv']).default('table'),
+  )
+  .action((options: { since?: Date; until?: Date; fix: boolean; format: ReportFormat }) =>
+    withApp(
+      program,
+      async (app) => {
+        await app.prepareOdoo();
+        const until = options.until ?? new Date();
+        const since =
+          options.since ?? new Date(until.getTime() - app.config.reconcile.windowDays * 86_400_000);
+        if (since >= until) throw new ConfigError('--since must be before --until');
+        const report = await app.pipeline.reconcile({ since, until }, { fix: options.fix });
+        // Summary for people on stderr; the detail in the chosen format on stdout.
+        console.error(reconcileSummary(report));
+        console.log(formatReconcileDetail(report, options.format));
+        process.exitCode = report.remaining === 0 ? 0 : 1;
+      },
+      true,
+    ),
+  );
+
+program
+  .command('resend')
+  .description('email the payment link of an invoice again, on purpose')
+  .argument('<invoice>', 'Odoo invoice id (account.move id)', parseInvoiceId)
+  .action((invoiceId: number) =>
+    withApp(program, async (app) => {
+      if (!app.mail) throw new ConfigError('emails are disabled or mail.smtp is not configured');
+      const link = app.links.currentForInvoice(invoiceId);
+      if (!link || !link.linkUrl) throw new Error(`invoice ${invoiceId} has no current payment link`);
+      const [invoice] = await app.ledger.invoicesByIds(link.companyId, [invoiceId]);
+      if (!invoice) throw new Error(`invoice ${invoiceId} is not in Odoo any more`);
+      app.mail.resend(link, invoice);
+      const summary = await app.mail.runOnce();
+      console.log(`queued the email of ${link.invoiceName} again: ${JSON.stringify(summary)}`);
+    }),
+  );
+
+program
+  .command('preview-email')
+  .description('render the invoice email to an HTML file you can open in a browser')
+  .argument('[invoice]', 'Odoo invoice id (needs odoo configured)', parseInvoiceId)
+  .option('--sample', 'use a sample invoice instead of a real one')
+  .option('--lang <lang>', 'language, as Odoo names it (en_US, fr_FR, ar_001…)')
+  .option('-o, --out <file>', 'where to write the HTML', 'var/preview/email.html')
+  .action(
+    async (invoiceId: number | undefined, options: { sample?: boolean; lang?: string; out: string }) => {
+      const { config, log } = setup(program, true);
+      try {
+        const overrideDir = config.mail.templatesOverrideDir;
+        const common = {
+          outFile: options.out,
+          ...(options.lang ? { lang: options.lang } : {}),
+          ...(overrideDir ? { overrideDir } : {}),
+        };
+        if (options.sample || invoiceId === undefined) {
+          if (!options.sample) throw new InvalidArgumentError('give an invoice id or --sample');
+          console.log(await renderPreview({ ...common, sample: true }));
+          return;
+        }
+        if (!config.odoo)
+          throw new ConfigError('previewing a real invoice needs odoo configured; use --sample otherwise');
+        const app = createApp(config, log);
+        try {
+          const link = app.links.currentForInvoice(invoiceId);
+          if (!link) throw new Error(`invoice ${invoiceId} has no current payment link`);
+          const [invoice] = await app.ledger.invoicesByIds(link.companyId, [invoiceId]);
+          const model =
+            invoice &&
+            invoiceEmailFor(link, invoice, app.gateways.get(link.gateway)?.displayName ?? link.gateway);
+          if (!model) throw new Error(`invoice ${invoiceId} cannot be rendered (no link URL or not in Odoo)`);
+          console.log(await renderPreview({ ...common, model }));
+        } finally {
+          app.close();
+        }
+      } finally {
+        await log.close();
+      }
+    },
+  );
 
 program
   .command('setup-odoo')
   .description('check the Odoo connection and create the x_mytpe_* fields on account.move')
-  .action(async () => {
-    const { config, log } = setup(program);
-    if (!config.odoo) throw new ConfigError('setup-odoo needs odoo configured (url, db, login, password)');
-    const app = createApp(config, log);
-    try {
+  .action(() =>
+    withApp(program, async (app) => {
       await app.prepareOdoo();
       console.log('Odoo is ready for odoo-paylink.');
-    } finally {
-      app.close();
-      await log.close();
-    }
-  });
+    }),
+  );
 
 program.parseAsync().catch((error: unknown) => {
   const message = redactor.text(error instanceof Error ? error.message : String(error));
   console.error(
     error instanceof ConfigError ? `configuration error: ${message}` : `odoo-paylink: ${message}`,
   );
-  process.exitCode = error instanceof ConfigError ? 78 : 1;
+  process.exitCode = error instanceof ConfigError ? 78 : 2;
 });

@@ -8,6 +8,7 @@ import type { LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
 import { noteMarker } from './notes.js';
 import type { InvoiceCursor } from './ports.js';
+import { type ReconcileReport, reconcile } from './reconcile.js';
 import { backoffDelay, classifyFailure } from './retry.js';
 import { HaltError, LinkSteps, type StepOutcome } from './steps.js';
 
@@ -183,6 +184,39 @@ export class Pipeline {
     }
     await this.postNotes();
     return result;
+  }
+
+  /** Compares the gateways' payments with Odoo over a window; records the run. */
+  async reconcile(window: { since: Date; until: Date }, options: { fix: boolean }): Promise<ReconcileReport> {
+    const { runs, now, log } = this.deps;
+    const runId = runs.start('reconcile', now());
+    try {
+      const report = await reconcile(this.deps, this.steps, window, options);
+      await this.postNotes();
+      runs.finish(
+        runId,
+        report.remaining === 0 ? 'ok' : 'partial',
+        {
+          since: report.since,
+          until: report.until,
+          fix: options.fix,
+          gatewayPayments: report.gatewayPayments,
+          matched: report.matched,
+          discrepancies: report.discrepancies.length,
+          remaining: report.remaining,
+          detail: report.discrepancies.slice(0, 50),
+        },
+        now(),
+      );
+      const level = report.remaining === 0 ? 'info' : 'warn';
+      log[level](
+        `reconciliation ${report.since} → ${report.until}: ${report.gatewayPayments} gateway payments, ${report.matched} matched, ${report.discrepancies.length} discrepancies, ${report.remaining} left for a person`,
+      );
+      return report;
+    } catch (error) {
+      runs.finish(runId, 'failed', { error: (error as Error).message }, now());
+      throw error;
+    }
   }
 
   /** Posts the chatter notes owed to Odoo; a note already in the chatter is not posted again. */

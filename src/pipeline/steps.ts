@@ -44,6 +44,11 @@ export class HaltError extends Error {
 export class LinkSteps {
   constructor(private readonly deps: PipelineDeps) {}
 
+  /** The row as stored now. */
+  reload(row: LinkRow): LinkRow {
+    return this.deps.links.byId(row.id) ?? row;
+  }
+
   route(companyId: number): CompanyRoute | undefined {
     return this.deps.companies.find((company) => company.companyId === companyId);
   }

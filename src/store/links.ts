@@ -308,6 +308,13 @@ export class LinkRepository {
     return released;
   }
 
+  /** The decimals recorded for a currency on any link (the currency's exponent from Odoo). */
+  decimalsOf(currency: string): number | undefined {
+    return this.db
+      .prepare<[string], { decimals: number }>('SELECT decimals FROM links WHERE currency = ? LIMIT 1')
+      .get(currency)?.decimals;
+  }
+
   countsByState(): Array<{ state: LinkState; count: number }> {
     return this.statements.counts.all();
   }

@@ -1,0 +1,215 @@
+import { describeMoney, type Money } from '../domain/money.js';
+import type { GatewayPaymentRecord } from '../gateways/gateway.js';
+import type { LinkRow } from '../store/links.js';
+import type { PipelineDeps } from './deps.js';
+import type { LinkSteps } from './steps.js';
+
+/** What reconciliation can find when it compares the gateway with Odoo. */
+export type DiscrepancyKind =
+  | 'paid_not_registered' // paid at the gateway, no account.payment in Odoo yet
+  | 'registered_unknown_to_gateway' // an account.payment of ours whose transaction the gateway does not know
+  | 'amount_mismatch' // paid, but not the amount or currency of the invoice
+  | 'payment_on_closed_invoice' // paid on an archived link, or for an invoice already settled
+  | 'unknown_link'; // a payment on a link this daemon never created
+
+export interface Discrepancy {
+  readonly kind: DiscrepancyKind;
+  readonly gateway: string;
+  readonly invoice: string | null;
+  readonly invoiceId: number | null;
+  readonly linkId: string;
+  readonly transactionId: string | null;
+  readonly amount: string | null;
+  readonly detail: string;
+  /** True when --fix resolved it. */
+  readonly fixed: boolean;
+}
+
+export interface ReconcileReport {
+  readonly since: string;
+  readonly until: string;
+  readonly gatewayPayments: number;
+  readonly matched: number;
+  readonly discrepancies: readonly Discrepancy[];
+  /** Discrepancies still open after the run. */
+  readonly remaining: number;
+}
+
+function amountText(amount: Money | null): string | null {
+  return amount ? describeMoney(amount) : null;
+}
+
+/**
+ * Compares every payment the gateways saw in the window with the links and Odoo's payments, and
+ * with --fix registers what was paid but not registered, through the same steps as polling.
+ */
+export async function reconcile(
+  deps: PipelineDeps,
+  steps: LinkSteps,
+  window: { since: Date; until: Date },
+  options: { fix: boolean },
+): Promise<ReconcileReport> {
+  const { links, ledger, companies } = deps;
+  const discrepancies: Discrepancy[] = [];
+  let gatewayPayments = 0;
+  let matched = 0;
+  const seenTransactions = new Set<string>();
+  const gateways = new Map(companies.map((company) => [company.gateway.id, company.gateway]));
+
+  for (const gateway of gateways.values()) {
+    const currencies = new Map<string, number>();
+    for (const currency of gateway.currencies) currencies.set(currency, decimalsOf(deps, currency));
+    const payments: GatewayPaymentRecord[] = [];
+    for (const [currency, decimals] of currencies)
+      payments.push(...(await gateway.listPayments(window, { currency, decimals })));
+    for (const payment of payments) {
+      if (payment.status !== 'completed') continue;
+      gatewayPayments++;
+      seenTransactions.add(`${gateway.id}:${payment.transactionId}`);
+      const row =
+        links.byTransaction(gateway.id, payment.transactionId) ?? links.byLinkId(gateway.id, payment.linkId);
+      const base = {
+        gateway: gateway.id,
+        linkId: payment.linkId,
+        transactionId: payment.transactionId,
+        amount: amountText(payment.amount),
+      };
+      if (!row) {
+        discrepancies.push({
+          ...base,
+          kind: 'unknown_link',
+          invoice: null,
+          invoiceId: null,
+          detail: 'no invoice link of ours has this link id',
+          fixed: false,
+        });
+        continue;
+      }
+      const where = { invoice: row.invoiceName, invoiceId: row.invoiceId };
+      if (row.state === 'registered' && row.transactionId !== payment.transactionId) {
+        discrepancies.push({
+          ...base,
+          ...where,
+          kind: 'payment_on_closed_invoice',
+          detail: `a second payment on a link already registered with transaction ${row.transactionId}`,
+          fixed: false,
+        });
+        continue;
+      }
+      if (row.state === 'registered') {
+        const inOdoo = await ledger.findPaymentByMemo(row.companyId, payment.transactionId);
+        if (inOdoo) matched++;
+        else {
+          discrepancies.push({
+            ...base,
+            ...where,
+            kind: 'paid_not_registered',
+            detail: 'recorded as registered, but Odoo has no payment with this memo (deleted?)',
+            fixed: false,
+          });
+        }
+        continue;
+      }
+      const after = options.fix ? await fixRow(steps, links.byId(row.id) ?? row) : row;
+      discrepancies.push(classify(after, row, base, where, options.fix));
+    }
+  }
+
+  // Payments we registered whose transaction the gateway did not list in the window: ask the link.
+  for (const row of links.inStates(['registered'])) {
+    if (!row.transactionId || !row.linkId || seenTransactions.has(`${row.gateway}:${row.transactionId}`))
+      continue;
+    if (row.updatedAt < window.since.getTime() || row.updatedAt >= window.until.getTime()) continue;
+    const gateway = gateways.get(row.gateway);
+    if (!gateway) continue;
+    const snapshot = await gateway
+      .getLink(row.linkId, { currency: row.amount.currency, decimals: row.amount.decimals })
+      .catch(() => undefined);
+    const known = snapshot?.payments.some(
+      (payment) => payment.transactionId === row.transactionId && payment.status === 'completed',
+    );
+    if (known) {
+      matched++;
+      continue;
+    }
+    discrepancies.push({
+      kind: 'registered_unknown_to_gateway',
+      gateway: row.gateway,
+      invoice: row.invoiceName,
+      invoiceId: row.invoiceId,
+      linkId: row.linkId,
+      transactionId: row.transactionId,
+      amount:
+        row.paidMinor === null || row.paidCurrency === null
+          ? null
+          : describeMoney({
+              minor: row.paidMinor,
+              currency: row.paidCurrency,
+              decimals: row.amount.decimals,
+            }),
+      detail: `Odoo payment ${row.odooPaymentId ?? '?'} carries a transaction the gateway does not report as completed`,
+      fixed: false,
+    });
+  }
+
+  return {
+    since: window.since.toISOString(),
+    until: window.until.toISOString(),
+    gatewayPayments,
+    matched,
+    discrepancies,
+    remaining: discrepancies.filter((discrepancy) => !discrepancy.fixed).length,
+  };
+}
+
+async function fixRow(steps: LinkSteps, row: LinkRow): Promise<LinkRow> {
+  await steps.advance(row, { recheck: true });
+  return steps.reload(row);
+}
+
+function classify(
+  after: LinkRow,
+  before: LinkRow,
+  base: { gateway: string; linkId: string; transactionId: string; amount: string | null },
+  where: { invoice: string; invoiceId: number },
+  fixing: boolean,
+): Discrepancy {
+  const reason = after.stateReason ?? after.lastError ?? '';
+  switch (after.state) {
+    case 'registered':
+      return {
+        ...base,
+        ...where,
+        kind: 'paid_not_registered',
+        detail: `registered as Odoo payment ${after.odooPaymentId}`,
+        fixed: fixing && before.state !== 'registered',
+      };
+    case 'mismatch':
+      return { ...base, ...where, kind: 'amount_mismatch', detail: reason, fixed: false };
+    case 'refund_needed':
+    case 'closed':
+    case 'closing':
+    case 'expired':
+      return {
+        ...base,
+        ...where,
+        kind: 'payment_on_closed_invoice',
+        detail: reason || `link is ${after.state}`,
+        fixed: false,
+      };
+    default:
+      return {
+        ...base,
+        ...where,
+        kind: 'paid_not_registered',
+        detail: fixing
+          ? `still ${after.state}: ${reason || 'will be retried'}`
+          : `link is ${after.state}; run with --fix to register it`,
+        fixed: false,
+      };
+  }
+}
+
+function decimalsOf(deps: PipelineDeps, currency: string): number {
+  return deps.links.decimalsOf(currency) ?? 2;
+}

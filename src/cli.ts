@@ -169,7 +169,7 @@ program
     withApp(program, async (app) => {
       if (!app.mail) throw new ConfigError('emails are disabled or mail.smtp is not configured');
       const link = app.links.currentForInvoice(invoiceId);
-      if (!link || !link.linkUrl) throw new Error(`invoice ${invoiceId} has no current payment link`);
+      if (!link?.linkUrl) throw new Error(`invoice ${invoiceId} has no current payment link`);
       const [invoice] = await app.ledger.invoicesByIds(link.companyId, [invoiceId]);
       if (!invoice) throw new Error(`invoice ${invoiceId} is not in Odoo any more`);
       app.mail.resend(link, invoice);

@@ -127,7 +127,9 @@ export function compileDomain<R>(domain: unknown, schema: DomainSchema<R>): Pred
     if (token === '&' || token === '|') {
       const left = parse();
       const right = parse();
-      return token === '&' ? (record) => left(record) && right(record) : (record) => left(record) || right(record);
+      return token === '&'
+        ? (record) => left(record) && right(record)
+        : (record) => left(record) || right(record);
     }
     return compileLeaf(token, schema);
   };
@@ -144,7 +146,9 @@ function compileLeaf<R>(leaf: DomainLeaf, schema: DomainSchema<R>): Predicate<R>
   }
   const operator = rawOperator === '<>' ? '!=' : rawOperator;
   if (operator === 'any' || operator === 'not any') {
-    throw valueError(`The Odoo sandbox does not support the '${operator}' operator (leaf ${pyRepr(leaf, true)})`);
+    throw valueError(
+      `The Odoo sandbox does not support the '${operator}' operator (leaf ${pyRepr(leaf, true)})`,
+    );
   }
   const accessor = schema.resolve(left);
   if (!accessor) {
@@ -182,23 +186,26 @@ export function matchOperand(operand: DomainOperand, operator: string, right: un
     return matchOperand(operand, 'in', isList(right) ? right : [right]);
   }
   if (operand.kind === 'values') {
-    const values = operand.values.length > 0 ? operand.values : [];
-    return values.some((value) => matchScalar(operand.type, value, operator, right));
+    return operand.values.some((value) => matchScalar(operand.type, value, operator, right));
   }
   const positive = NEGATIONS[operator];
   if (positive !== undefined) return !matchOperand(operand, positive, right);
-  if (operand.kind === 'relation') return matchRelation(operand.ids, operand.names, operator, right);
+  if (operand.kind === 'relation') return matchRelation(operand, operator, right);
   return matchScalar(operand.type, operand.value, operator, right);
 }
 
-function matchRelation(ids: readonly number[], names: readonly string[], operator: string, right: unknown): boolean {
-  if (operator === '=' && isList(right)) return matchRelation(ids, names, 'in', right);
+type RelationOperand = Extract<DomainOperand, { kind: 'relation' }>;
+
+/** Display names are read only when a leaf compares text, since computing them costs. */
+function matchRelation(operand: RelationOperand, operator: string, right: unknown): boolean {
+  const { ids } = operand;
+  if (operator === '=' && isList(right)) return matchRelation(operand, 'in', right);
   if (operator === '=' || operator === 'in') {
     const wanted = isList(right) ? right : [right];
     return wanted.some((item) => {
       if (isUnset(item)) return ids.length === 0;
       if (typeof item === 'number') return ids.includes(item);
-      if (typeof item === 'string') return names.includes(item);
+      if (typeof item === 'string') return operand.names.includes(item);
       return false;
     });
   }
@@ -207,14 +214,22 @@ function matchRelation(ids: readonly number[], names: readonly string[], operato
   }
   // Text operators on a relation compare the related display names, as Odoo's name_search does.
   if (isUnset(right)) return ids.length === 0;
-  return names.some((name) => matchScalar('char', name, operator, right));
+  return operand.names.some((name) => matchScalar('char', name, operator, right));
 }
 
+const temporalCache = new Map<string, string>();
+
+/** A date/datetime operand in Odoo's stored format; cached, as the same leaf meets every row. */
 function normalizeTemporal(type: ScalarType, value: unknown): unknown {
   if (typeof value !== 'string' || (type !== 'date' && type !== 'datetime')) return value;
+  const key = `${type}|${value}`;
+  const cached = temporalCache.get(key);
+  if (cached !== undefined) return cached;
   const text = value.replace('T', ' ').replace(/(\.\d+)?Z?$/, '');
-  if (type === 'date') return text.slice(0, 10);
-  return text.length === 10 ? `${text} 00:00:00` : text;
+  const normalized = type === 'date' ? text.slice(0, 10) : text.length === 10 ? `${text} 00:00:00` : text;
+  if (temporalCache.size > 1000) temporalCache.clear();
+  temporalCache.set(key, normalized);
+  return normalized;
 }
 
 function matchScalar(type: ScalarType, stored: DomainScalar, operator: string, right: unknown): boolean {
@@ -261,7 +276,8 @@ function equalsRight(type: ScalarType, value: DomainScalar, right: unknown): boo
   if (value === null) return false;
   const target = normalizeTemporal(type, right);
   if (typeof value === 'number' && typeof target === 'number') return value === target;
-  if (typeof value === 'number' && typeof target === 'string' && target.trim() !== '') return value === Number(target);
+  if (typeof value === 'number' && typeof target === 'string' && target.trim() !== '')
+    return value === Number(target);
   return String(value) === String(target);
 }
 

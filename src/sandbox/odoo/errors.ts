@@ -65,7 +65,8 @@ export function recordsetRepr(model: string, ids: readonly number[]): string {
 }
 
 export const accessDenied = (): OdooError => new OdooError(ODOO_EXCEPTIONS.accessDenied, 'Access Denied');
-export const accessError = (message: string): OdooError => new OdooError(ODOO_EXCEPTIONS.accessError, message);
+export const accessError = (message: string): OdooError =>
+  new OdooError(ODOO_EXCEPTIONS.accessError, message);
 export const userError = (message: string): OdooError => new OdooError(ODOO_EXCEPTIONS.userError, message);
 export const validationError = (message: string): OdooError =>
   new OdooError(ODOO_EXCEPTIONS.validationError, message);
@@ -97,11 +98,13 @@ export const unknownDatabase = (db: string): OdooError =>
 export const serializationFailure = (): OdooError =>
   new OdooError(ODOO_EXCEPTIONS.serializationFailure, 'could not serialize access due to concurrent update');
 
-export const sessionExpired = (): OdooError => new OdooError(ODOO_EXCEPTIONS.sessionExpired, 'Session expired', 100);
+export const sessionExpired = (): OdooError =>
+  new OdooError(ODOO_EXCEPTIONS.sessionExpired, 'Session expired', 100);
 
 export const httpOnlyMethod = (): OdooError => userError('This method can only be accessed over HTTP');
 
-export const unauthorizedCompanies = (): OdooError => accessError('Access to unauthorized or invalid companies.');
+export const unauthorizedCompanies = (): OdooError =>
+  accessError('Access to unauthorized or invalid companies.');
 
 export const expectedSingleton = (model: string, ids: readonly number[]): OdooError =>
   valueError(`Expected singleton: ${recordsetRepr(model, ids)}`);

@@ -39,7 +39,10 @@ export async function startRuntime(config: Config, log: Logger): Promise<Runtime
 }
 
 /** The daemon's HTTP server, listening; its URL for the sandbox's webhooks. */
-async function listen(app: App, scheduler: Scheduler): Promise<{ server: FastifyInstance; url: string }> {
+export async function listen(
+  app: App,
+  scheduler: Pick<Scheduler, 'trigger'>,
+): Promise<{ server: FastifyInstance; url: string }> {
   const server = createHttpServer({
     gateways: app.gateways,
     events: app.events,

@@ -225,7 +225,7 @@ export class Pipeline {
     let posted = 0;
     for (const note of notes.due(now(), 200)) {
       const link = links.byId(note.linkRowId);
-      if (!link) continue;
+      if (!link || !notes.claim(note.id, now(), settings.leaseMs)) continue;
       try {
         await ledger.postNote(
           { id: note.invoiceId, companyId: note.companyId },

@@ -133,9 +133,11 @@ export class LinkRepository {
          VALUES (@gateway, @companyId, @invoiceId, @invoiceName, @sequence, @reference, @amountMinor,
            @currency, @decimals, 'creating', 0, @now, @now)`,
       ),
-      claim: db.prepare<[string, number, number, number, string], RawLinkRow>(
+      // Not even its own holder may claim a held row again: two passes of one process must not
+      // work on the same link at once (that is how a payment would be registered twice).
+      claim: db.prepare<[string, number, number, number], RawLinkRow>(
         `UPDATE links SET lease_owner = ?, lease_expires_at = ?
-         WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at < ? OR lease_owner = ?) RETURNING *`,
+         WHERE id = ? AND (lease_owner IS NULL OR lease_expires_at < ?) RETURNING *`,
       ),
       release: db.prepare<[number, string]>(
         'UPDATE links SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ? AND lease_owner = ?',
@@ -291,7 +293,7 @@ export class LinkRepository {
 
   /** Takes the row for this worker; undefined when another live worker holds it. */
   claim(id: number, owner: string, now: number, leaseMs: number): LinkRow | undefined {
-    const raw = this.statements.claim.get(owner, now + leaseMs, id, now, owner);
+    const raw = this.statements.claim.get(owner, now + leaseMs, id, now);
     return raw && toRow(raw);
   }
 

@@ -38,6 +38,9 @@ export class NoteRepository {
         `SELECT id, link_row_id, company_id, invoice_id, kind, body, attempts FROM notes
          WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
       ),
+      claim: db.prepare<[number, number, number]>(
+        `UPDATE notes SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?`,
+      ),
       posted: db.prepare<[number, number]>(`UPDATE notes SET state = 'posted', posted_at = ? WHERE id = ?`),
       postpone: db.prepare<[string, number, number]>(
         'UPDATE notes SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?',
@@ -65,6 +68,14 @@ export class NoteRepository {
       body: raw.body,
       attempts: raw.attempts,
     }));
+  }
+
+  /**
+   * Takes a due note for one poster (two passes may flush notes at once); a poster that dies
+   * leaves it to be taken again after `leaseMs`, and the marker in the chatter prevents a repeat.
+   */
+  claim(id: number, now: number, leaseMs: number): boolean {
+    return this.statements.claim.run(now + leaseMs, id, now).changes === 1;
   }
 
   markPosted(id: number, now: number): void {

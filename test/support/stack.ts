@@ -2,9 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
+import type { Scheduler } from '../../src/jobs/scheduler.js';
 import { createLogger } from '../../src/log.js';
+import { listen } from '../../src/main.js';
 import { type MyTpeSandbox, startMyTpeSandbox } from '../../src/sandbox/mytpe/server.js';
 import {
   type OdooSandbox,
@@ -31,8 +34,15 @@ export interface Stack {
   /** A new daemon over the same state database (a restart). */
   app(options?: { fetch?: typeof fetch; config?: Partial<Config> }): App;
   createInvoices(count: number, amount?: string): number[];
+  /**
+   * Serves the app's webhook endpoint and points the MyTPE sandbox at it. Events are processed
+   * as the daemon does (at once, never two runs at a time) unless `process` is false.
+   */
+  serve(app: App, options?: { process?: boolean }): Promise<{ url: string; idle(): Promise<void> }>;
   close(): Promise<void>;
 }
+
+export const WEBHOOK_SECRET = 'whsec_0123456789abcdef0123456789abcdef0123456789abcdef';
 
 export interface StackOptions {
   odoo?: OdooSandboxOptions;
@@ -62,6 +72,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         baseUrl: `${mytpe.url}/api/v2/mytpe-pay`,
         apiKey: mytpe.apiKey,
         apiSecret: mytpe.apiSecret,
+        webhookSecret: WEBHOOK_SECRET,
         timeoutMs: 5_000,
       },
     },
@@ -72,6 +83,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     ...options.config,
   });
   const apps: App[] = [];
+  const servers: FastifyInstance[] = [];
   return {
     odoo,
     mytpe,
@@ -104,7 +116,28 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       }
       return ids;
     },
+    async serve(app, serveOptions = {}) {
+      let running: Promise<unknown> = Promise.resolve();
+      const trigger: Pick<Scheduler, 'trigger'> = {
+        trigger: (job) => {
+          if (serveOptions.process === false) return Promise.resolve();
+          running = running.then(() => job.run()).catch(() => undefined);
+          return running.then(() => undefined);
+        },
+      };
+      const { server, url } = await listen(app, trigger);
+      servers.push(server);
+      mytpe.setWebhook(mytpe.instanceId, `${url}/webhooks/mytpe`, WEBHOOK_SECRET);
+      return {
+        url,
+        async idle() {
+          await mytpe.flushWebhooks();
+          await running;
+        },
+      };
+    },
     async close() {
+      for (const server of servers) await server.close();
       for (const app of apps) app.close();
       await mytpe.close();
       await odoo.close();

@@ -35,7 +35,7 @@ describe('link state machine', () => {
     for (const state of LINK_STATES) expect(canTransition(state, 'creating')).toBe(false);
   });
 
-  it('only lets closed or expired links be replaced', () => {
-    expect([...REPLACEABLE_STATES].sort()).toEqual(['closed', 'expired']);
+  it('only lets closed, expired or refunded links be replaced', () => {
+    expect([...REPLACEABLE_STATES].sort()).toEqual(['closed', 'expired', 'refund_needed']);
   });
 });

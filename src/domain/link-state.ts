@@ -28,8 +28,11 @@ export type LinkState = (typeof LINK_STATES)[number];
 /** States the daemon still has work to do in. */
 export const WORKING_STATES: readonly LinkState[] = ['creating', 'writing_back', 'open', 'paid', 'closing'];
 
-/** States after which an invoice may get a new link (the partial unique index in the store mirrors this). */
-export const REPLACEABLE_STATES: readonly LinkState[] = ['closed', 'expired'];
+/**
+ * States after which an invoice may get a new link (the partial unique index in the store mirrors
+ * this). refund_needed is one: the money is a matter for a person, the invoice may still be paid.
+ */
+export const REPLACEABLE_STATES: readonly LinkState[] = ['closed', 'expired', 'refund_needed'];
 
 const ALLOWED_FROM: Readonly<Record<LinkState, readonly LinkState[]>> = {
   creating: [],

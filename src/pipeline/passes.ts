@@ -109,7 +109,7 @@ export function whyLinkNoLongerFits(row: LinkRow, invoice: Invoice): string | un
  */
 export class Pipeline {
   readonly steps: LinkSteps;
-  /** (invoice id → write_date) already handled, so the overlap window is not processed twice. */
+  /** Invoice id → fingerprint of the version already handled, so the overlap window is not processed twice. */
   private readonly seen = new Map<number, string>();
 
   constructor(private readonly deps: PipelineDeps) {
@@ -261,13 +261,16 @@ export class Pipeline {
       state.cursor === null ||
       state.lastFullSweepAt === null ||
       now() - state.lastFullSweepAt >= settings.fullSweepMinutes * 60_000;
-    const created: Array<{ row: LinkRow; invoice: Invoice }> = [];
+    const work: Array<{ row: LinkRow; invoice: Invoice }> = [];
     const consider = (invoice: Invoice) => {
       summary.invoicesRead++;
-      if (this.seen.get(invoice.id) === invoice.writeDate) return;
+      // write_date has one-second resolution: a change in the same second as the last read keeps
+      // it, so the fingerprint holds every field a decision depends on.
+      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}`;
+      if (this.seen.get(invoice.id) === fingerprint) return;
       const row = this.consider(company, invoice, summary);
-      if (row) created.push({ row, invoice });
-      this.seen.set(invoice.id, invoice.writeDate);
+      if (row) work.push({ row, invoice });
+      this.seen.set(invoice.id, fingerprint);
     };
 
     // Rows written before `settled` have all committed by now (transactions are shorter than the
@@ -317,7 +320,7 @@ export class Pipeline {
       cursors.advance(company.companyId, nextCursor(state.cursor, newest ?? state.cursor));
     }
     this.trimSeen();
-    return created;
+    return work;
   }
 
   /**

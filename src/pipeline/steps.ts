@@ -123,7 +123,14 @@ export class LinkSteps {
       if (result.outcome !== 'unchanged') outcomes.push(result.outcome);
       if (!result.row || result.row.state === before) break;
       current = result.row;
-      if (result.outcome === 'expired') await this.replaceExpired(current, hint.invoice);
+      // A link that expired, or was archived because the amount due changed, is replaced while
+      // the invoice can still be paid. A link closed at the gateway by the merchant is not.
+      if (
+        result.outcome === 'expired' ||
+        (result.outcome === 'closed' && hint.invoice && before === 'closing')
+      ) {
+        await this.replace(current, hint.invoice);
+      }
       // A snapshot describes the link as it was; the next step reads what it needs afresh.
       hint = { ...(hint.invoice ? { invoice: hint.invoice } : {}) };
     }
@@ -160,10 +167,19 @@ export class LinkSteps {
     }
   }
 
-  /** An expired link is replaced by a new one (next sequence) while the invoice is still payable. */
-  private async replaceExpired(expired: LinkRow, hinted?: Invoice): Promise<void> {
+  /** Gives the invoice of a finished link a new one (next sequence) when it can still be paid. */
+  private async replace(expired: LinkRow, hinted?: Invoice): Promise<void> {
     const { links, now, settings, log } = this.deps;
-    const invoice = hinted ?? (await this.invoiceFor(expired));
+    let invoice: Invoice | undefined;
+    try {
+      invoice = hinted ?? (await this.invoiceFor(expired));
+    } catch (error) {
+      // The next full sweep finds the invoice without a link and gives it one.
+      log.warn(
+        `could not read invoice ${expired.invoiceName} to replace its link: ${(error as Error).message}`,
+      );
+      return;
+    }
     if (!invoice || !isPayable(invoice)) return;
     const route = this.gatewayFor(expired);
     if (!route.gateway.currencies.includes(invoice.residual.currency)) return;
@@ -179,7 +195,7 @@ export class LinkSteps {
       now(),
     );
     if (!replacement) return;
-    log.info(`replacing the expired payment link of invoice ${invoice.name}`, {
+    log.info(`replacing the ${expired.state} payment link of invoice ${invoice.name}`, {
       invoice: invoice.name,
       reference: replacement.reference,
     });
@@ -469,13 +485,16 @@ export class LinkSteps {
       linkId = link.id;
     }
     const outcome = await route.gateway.closeLink(linkId);
-    // A payment that landed before the link went down is not lost: it needs a refund.
-    const snapshot = await route.gateway.getLink(linkId, {
-      currency: row.amount.currency,
-      decimals: row.amount.decimals,
-    });
-    if (snapshot.payments.some((payment) => payment.status === 'completed')) {
-      return this.applySnapshot({ ...row, linkId }, snapshot);
+    if (outcome !== 'deleted') {
+      // A payment that landed before the link went down is not lost: it needs a refund. (A
+      // deleted link had no transaction at all.)
+      const snapshot = await route.gateway.getLink(linkId, {
+        currency: row.amount.currency,
+        decimals: row.amount.decimals,
+      });
+      if (snapshot.payments.some((payment) => payment.status === 'completed')) {
+        return this.applySnapshot({ ...row, linkId }, snapshot);
+      }
     }
     const reason = row.stateReason ?? 'the invoice changed';
     const next = this.commit(row, 'closed', { linkId }, notes.closed(route.gateway.displayName, reason));

@@ -33,8 +33,9 @@ export const MIGRATIONS: readonly string[] = [
     UNIQUE (gateway, reference),
     UNIQUE (invoice_id, sequence)
   );
-  -- One current link per invoice: a new one only after the previous was closed or expired.
-  CREATE UNIQUE INDEX links_one_current ON links(invoice_id) WHERE state NOT IN ('closed','expired');
+  -- One current link per invoice: a new one only after the previous was closed or expired (or
+  -- was paid after that and waits for a refund).
+  CREATE UNIQUE INDEX links_one_current ON links(invoice_id) WHERE state NOT IN ('closed','expired','refund_needed');
   CREATE INDEX links_due ON links(state, next_attempt_at);
   CREATE UNIQUE INDEX links_transaction ON links(gateway, transaction_id) WHERE transaction_id IS NOT NULL;
   CREATE INDEX links_link_id ON links(gateway, link_id);

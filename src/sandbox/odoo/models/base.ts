@@ -1,0 +1,156 @@
+/** res.company, res.partner, res.users and res.currency as a payment connector sees them. */
+import { type Json, validationError } from '../errors.js';
+import type { Row, Selection } from '../fields.js';
+import type { Env, Registry } from '../registry.js';
+
+/** Odoo's multi-company record rule: no company, or one of env.companies. */
+export function companyRule(field = 'company_id') {
+  return (row: Row, env: Env): boolean => {
+    const company = row[field];
+    return (
+      company === false ||
+      company === undefined ||
+      (typeof company === 'number' && env.companyIds.includes(company))
+    );
+  };
+}
+
+export const LANGUAGES: Selection = [
+  ['en_US', 'English (US)'],
+  ['en_GB', 'English (UK)'],
+  ['fr_FR', 'French / Français'],
+  ['fr_BE', 'French (BE) / Français (BE)'],
+  ['ar_001', 'Arabic / الْعَرَبيّة'],
+  ['es_ES', 'Spanish / Español'],
+  ['de_DE', 'German / Deutsch'],
+  ['nl_NL', 'Dutch / Nederlands'],
+  ['pt_BR', 'Portuguese (BR) / Português (BR)'],
+  ['it_IT', 'Italian / Italiano'],
+];
+
+export function defineBaseModels(reg: Registry): void {
+  reg.define({
+    name: 'res.currency',
+    description: 'Currency',
+    order: 'active desc, name',
+    fields: {
+      name: { type: 'char', string: 'Currency', required: true },
+      full_name: { type: 'char', string: 'Name' },
+      symbol: { type: 'char', string: 'Symbol', required: true },
+      decimal_places: { type: 'integer', string: 'Decimal Places' },
+      rounding: { type: 'float', string: 'Rounding Factor' },
+      position: {
+        type: 'selection',
+        string: 'Symbol Position',
+        selection: [
+          ['after', 'After Amount'],
+          ['before', 'Before Amount'],
+        ],
+      },
+      currency_unit_label: { type: 'char', string: 'Currency Unit' },
+      currency_subunit_label: { type: 'char', string: 'Currency Subunit' },
+      rate: { type: 'float', string: 'Current Rate', store: false, compute: () => 1 },
+      active: { type: 'boolean', string: 'Active' },
+    },
+  });
+
+  reg.define({
+    name: 'res.partner',
+    description: 'Contact',
+    order: 'complete_name ASC, id DESC',
+    fields: {
+      name: { type: 'char', string: 'Name' },
+      complete_name: { type: 'char', string: 'Complete Name' },
+      email: { type: 'char', string: 'Email' },
+      phone: { type: 'char', string: 'Phone' },
+      lang: { type: 'selection', string: 'Language', selection: LANGUAGES },
+      company_id: { type: 'many2one', string: 'Company', relation: 'res.company' },
+      parent_id: { type: 'many2one', string: 'Related Company', relation: 'res.partner' },
+      commercial_partner_id: {
+        type: 'many2one',
+        string: 'Commercial Entity',
+        relation: 'res.partner',
+        store: false,
+        compute: (row) => (typeof row.parent_id === 'number' ? row.parent_id : row.id),
+      },
+      is_company: { type: 'boolean', string: 'Is a Company' },
+      vat: { type: 'char', string: 'Tax ID' },
+      ref: { type: 'char', string: 'Reference' },
+      street: { type: 'char', string: 'Street' },
+      city: { type: 'char', string: 'City' },
+      zip: { type: 'char', string: 'Zip' },
+      active: { type: 'boolean', string: 'Active' },
+    },
+    displayName: (row, registry) => {
+      const name = typeof row.name === 'string' ? row.name : '';
+      if (typeof row.parent_id === 'number' && !row.is_company) {
+        const parent = registry.model('res.partner').rows.get(row.parent_id);
+        if (typeof parent?.name === 'string') return `${parent.name}, ${name}`;
+      }
+      return name;
+    },
+    rule: companyRule(),
+    defaults: (vals) => {
+      if (typeof vals.name !== 'string' || vals.name.trim() === '') {
+        throw validationError('Contacts require a name');
+      }
+      return { active: true, ...vals };
+    },
+    afterCreate: (row, _vals, _env, registry) => refreshCompleteName(row, registry),
+    afterWrite: (rows, _vals, _env, registry) => {
+      for (const row of rows) refreshCompleteName(row, registry);
+    },
+  });
+
+  reg.define({
+    name: 'res.company',
+    description: 'Companies',
+    order: 'sequence, name',
+    fields: {
+      name: { type: 'char', string: 'Company Name', required: true },
+      currency_id: { type: 'many2one', string: 'Currency', relation: 'res.currency', required: true },
+      partner_id: { type: 'many2one', string: 'Partner', relation: 'res.partner' },
+      email: { type: 'char', string: 'Email' },
+      sequence: { type: 'integer', string: 'Sequence' },
+      parent_id: { type: 'many2one', string: 'Parent Company', relation: 'res.company' },
+      active: { type: 'boolean', string: 'Active' },
+    },
+    // Odoo's rule on companies: only the companies of the current call.
+    rule: (row, env) => env.companyIds.includes(row.id),
+  });
+
+  reg.define({
+    name: 'res.users',
+    description: 'User',
+    order: 'name, login',
+    fields: {
+      name: { type: 'char', string: 'Name' },
+      login: { type: 'char', string: 'Login', required: true },
+      partner_id: { type: 'many2one', string: 'Related Partner', relation: 'res.partner' },
+      company_id: { type: 'many2one', string: 'Company', relation: 'res.company' },
+      company_ids: { type: 'many2many', string: 'Companies', relation: 'res.company' },
+      tz: { type: 'char', string: 'Timezone' },
+      lang: { type: 'selection', string: 'Language', selection: LANGUAGES },
+      share: { type: 'boolean', string: 'Share User' },
+      active: { type: 'boolean', string: 'Active' },
+    },
+    methods: {
+      context_get: {
+        model: true,
+        params: [],
+        run: ({ reg: registry, env }) => {
+          const user = registry.model('res.users').rows.get(env.uid);
+          return {
+            lang: (user?.lang as Json) || 'en_US',
+            tz: (user?.tz as Json) || 'Europe/Brussels',
+            uid: env.uid,
+          };
+        },
+      },
+    },
+  });
+}
+
+function refreshCompleteName(row: Row, reg: Registry): void {
+  row.complete_name = reg.displayName('res.partner', row.id);
+}

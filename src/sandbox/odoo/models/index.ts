@@ -1,0 +1,20 @@
+/** Assembles the sandbox's Odoo registry: every model definition, then the ir.model catalogue. */
+import { Registry, type RegistryOptions } from '../registry.js';
+import { defineAccountModels } from './account.js';
+import { defineApiKeyModels } from './apikeys.js';
+import { defineBaseModels } from './base.js';
+import { defineIrModels, registerModelCatalogue } from './ir.js';
+import { defineMailModels } from './mail.js';
+import { definePaymentModels } from './payment.js';
+
+export function createRegistry(options: RegistryOptions): Registry {
+  const reg = new Registry(options);
+  defineBaseModels(reg);
+  defineMailModels(reg);
+  defineIrModels(reg);
+  defineApiKeyModels(reg);
+  defineAccountModels(reg);
+  definePaymentModels(reg);
+  registerModelCatalogue(reg);
+  return reg;
+}

@@ -1,0 +1,376 @@
+/**
+ * Pieces of the crash suite: a seeded PRNG, the daemon as a child process (logs captured and
+ * parsed), and a tapping proxy that lets the test kill the daemon at the exact moment one of its
+ * requests has taken effect upstream but before the answer reaches it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import {
+  createServer,
+  request as httpRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { type AddressInfo, createServer as createNetServer } from 'node:net';
+
+// ---- seeded randomness ------------------------------------------------------------------------
+
+/** mulberry32: small, fast, good enough to replay a run from its seed. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+export class Rng {
+  private readonly next: () => number;
+
+  constructor(readonly seed: number) {
+    this.next = mulberry32(seed);
+  }
+
+  float(): number {
+    return this.next();
+  }
+
+  /** An integer in [min, max]. */
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  chance(probability: number): boolean {
+    return this.next() < probability;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error('pick from an empty list');
+    return items[Math.floor(this.next() * items.length)]!;
+  }
+
+  /** Up to `count` distinct items, in a seeded order. */
+  sample<T>(items: readonly T[], count: number): T[] {
+    const copy = [...items];
+    for (let index = copy.length - 1; index > 0; index--) {
+      const other = Math.floor(this.next() * (index + 1));
+      [copy[index], copy[other]] = [copy[other]!, copy[index]!];
+    }
+    return copy.slice(0, count);
+  }
+}
+
+/** CRASH_SEED when given (to replay a failure), otherwise a fresh one. */
+export function crashSeed(): number {
+  const given = process.env.CRASH_SEED;
+  if (given !== undefined && given.trim() !== '') {
+    const seed = Number(given);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`CRASH_SEED must be a non-negative integer`);
+    return seed >>> 0;
+  }
+  return (Date.now() ^ (process.pid << 16)) >>> 0;
+}
+
+// ---- ports ------------------------------------------------------------------------------------
+
+/** A TCP port that was free a moment ago (listen on 0, read it, close). */
+export async function freePort(): Promise<number> {
+  const server = createNetServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+// ---- the daemon as a child process ------------------------------------------------------------
+
+export interface LogRecord {
+  readonly level: string;
+  readonly message: string;
+  readonly [key: string]: unknown;
+}
+
+export interface ChildExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+let spawnCounter = 0;
+
+/**
+ * `node dist/cli.js <args>` with stdout and stderr captured whole. Log lines (JSON on stderr)
+ * are parsed as they come; anything else on stderr is kept apart, since the daemon writes
+ * nothing but JSON there when it is healthy.
+ */
+export class ChildDaemon {
+  readonly index = ++spawnCounter;
+  readonly startedAt = Date.now();
+  readonly logs: LogRecord[] = [];
+  /** stderr lines that are not JSON log records (stack traces, the CLI's own error line). */
+  readonly strayStderr: string[] = [];
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<ChildExit>;
+  exit: ChildExit | undefined;
+  /** Set once this test sent a signal, with the signal. */
+  signalled: NodeJS.Signals | undefined;
+  private readonly child: ChildProcess;
+  private readonly listeners = new Set<(record: LogRecord) => void>();
+  private pending = '';
+
+  constructor(
+    readonly args: readonly string[],
+    options: { cwd: string; env: NodeJS.ProcessEnv },
+  ) {
+    this.child = spawn(process.execPath, ['dist/cli.js', ...args], {
+      cwd: options.cwd,
+      env: options.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout?.setEncoding('utf8');
+    this.child.stderr?.setEncoding('utf8');
+    this.child.stdout?.on('data', (chunk: string) => {
+      this.stdout += chunk;
+    });
+    this.child.stderr?.on('data', (chunk: string) => this.onStderr(chunk));
+    this.exited = new Promise<ChildExit>((resolve) => {
+      // 'close' waits for the pipes too, so every line written before death has been read.
+      this.child.once('close', (code, signal) => {
+        this.exit = { code, signal };
+        // A line cut by SIGKILL has no newline; it is kept as raw text only.
+        if (this.pending.trim() !== '' && signal !== 'SIGKILL') this.strayStderr.push(this.pending);
+        this.pending = '';
+        resolve(this.exit);
+      });
+      this.child.once('error', (error) => {
+        this.strayStderr.push(`spawn error: ${error.message}`);
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  get running(): boolean {
+    return this.exit === undefined;
+  }
+
+  onLog(listener: (record: LogRecord) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Resolves with the first record (already seen or coming) that matches, or undefined on timeout. */
+  waitForLog(match: (record: LogRecord) => boolean, timeoutMs: number): Promise<LogRecord | undefined> {
+    const seen = this.logs.find(match);
+    if (seen) return Promise.resolve(seen);
+    return new Promise((resolve) => {
+      const done = (record: LogRecord | undefined) => {
+        clearTimeout(timer);
+        off();
+        resolve(record);
+      };
+      const timer = setTimeout(() => done(undefined), timeoutMs);
+      const off = this.onLog((record) => {
+        if (match(record)) done(record);
+      });
+      void this.exited.then(() => done(undefined));
+    });
+  }
+
+  /** Sends a signal once the child still runs; SIGKILL is what the crash suite is about. */
+  kill(signal: NodeJS.Signals = 'SIGKILL'): boolean {
+    if (!this.running || this.signalled === 'SIGKILL') return false;
+    this.signalled = signal;
+    return this.child.kill(signal);
+  }
+
+  /** Kills the child if still running and waits for it (cleanup). */
+  async stop(): Promise<void> {
+    if (this.running) this.child.kill('SIGKILL');
+    await this.exited;
+  }
+
+  private onStderr(chunk: string): void {
+    this.stderr += chunk;
+    const text = this.pending + chunk;
+    const lines = text.split('\n');
+    this.pending = lines.pop() ?? '';
+    for (const line of lines) {
+      if (line.trim() === '') continue;
+      let record: LogRecord | undefined;
+      try {
+        const parsed: unknown = JSON.parse(line);
+        if (
+          typeof parsed === 'object' &&
+          parsed !== null &&
+          typeof (parsed as { level?: unknown }).level === 'string' &&
+          typeof (parsed as { message?: unknown }).message === 'string'
+        ) {
+          record = parsed as LogRecord;
+        }
+      } catch {
+        record = undefined;
+      }
+      if (!record) {
+        this.strayStderr.push(line);
+        continue;
+      }
+      this.logs.push(record);
+      for (const listener of [...this.listeners]) listener(record);
+    }
+  }
+}
+
+// ---- a tapping proxy --------------------------------------------------------------------------
+
+export interface TappedCall {
+  /** Which upstream ('odoo', 'mytpe'). */
+  readonly upstream: string;
+  readonly method: string;
+  /** Path and query as the daemon sent them. */
+  readonly path: string;
+  readonly requestBody: Buffer;
+  /** Status the upstream answered with (the effect, if any, has happened). */
+  readonly status: number;
+}
+
+/**
+ * Returns true to swallow the answer: the daemon's connection is cut instead of being answered.
+ * The crash suite kills the daemon inside this hook, so the call took effect and the daemon never
+ * learnt it.
+ */
+export type TapHook = (call: TappedCall) => boolean;
+
+function forwardHeaders(headers: IncomingHttpHeaders, host: string): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = { ...headers, host };
+  delete out.connection;
+  delete out['keep-alive'];
+  return out;
+}
+
+function readAll(stream: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('end', () => resolve(Buffer.concat(chunks)));
+    stream.on('error', reject);
+    stream.on('aborted', () => reject(new Error('aborted')));
+  });
+}
+
+/** An HTTP proxy on loopback in front of one upstream; every answer passes through `hook`. */
+export class Tap {
+  hook: TapHook | undefined;
+  /** Requests answered upstream since the counter was last reset. */
+  answered = 0;
+  url = '';
+  private readonly server: Server;
+  private readonly upstream: URL;
+
+  constructor(
+    readonly name: string,
+    upstreamUrl: string,
+  ) {
+    this.upstream = new URL(upstreamUrl);
+    this.server = createServer((request, response) => {
+      this.handle(request, response).catch(() => {
+        response.destroy();
+      });
+    });
+    this.server.keepAliveTimeout = 1_000;
+  }
+
+  async listen(): Promise<this> {
+    await new Promise<void>((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(0, '127.0.0.1', () => resolve());
+    });
+    const { port } = this.server.address() as AddressInfo;
+    this.url = `http://127.0.0.1:${port}`;
+    return this;
+  }
+
+  async close(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    request.on('error', () => undefined);
+    response.on('error', () => undefined);
+    const body = await readAll(request);
+    const upstream = await new Promise<{ status: number; headers: IncomingHttpHeaders; body: Buffer }>(
+      (resolve, reject) => {
+        const outgoing = httpRequest(
+          {
+            host: this.upstream.hostname,
+            port: this.upstream.port,
+            method: request.method,
+            path: request.url,
+            headers: forwardHeaders(request.headers, this.upstream.host),
+          },
+          (answer) => {
+            readAll(answer).then(
+              (answerBody) =>
+                resolve({ status: answer.statusCode ?? 502, headers: answer.headers, body: answerBody }),
+              reject,
+            );
+          },
+        );
+        outgoing.on('error', reject);
+        outgoing.end(body);
+      },
+    ).catch(() => undefined);
+    if (!upstream) {
+      // The upstream cut the connection (a fault knob): pass the cut on.
+      response.destroy();
+      return;
+    }
+    this.answered++;
+    const swallow =
+      this.hook?.({
+        upstream: this.name,
+        method: request.method ?? 'GET',
+        path: request.url ?? '/',
+        requestBody: body,
+        status: upstream.status,
+      }) ?? false;
+    if (swallow) {
+      response.destroy();
+      return;
+    }
+    const headers: IncomingHttpHeaders = { ...upstream.headers };
+    delete headers['transfer-encoding'];
+    delete headers.connection;
+    delete headers['keep-alive'];
+    headers['content-length'] = String(upstream.body.length);
+    response.writeHead(upstream.status, headers);
+    response.end(upstream.body);
+  }
+}
+
+/** The Odoo model method of a JSON-RPC execute_kw body, e.g. 'account.move.write'. */
+export function odooCallOf(body: Buffer): string | undefined {
+  try {
+    const parsed = JSON.parse(body.toString('utf8')) as {
+      params?: { service?: unknown; method?: unknown; args?: unknown };
+    };
+    const params = parsed.params;
+    if (!params) return undefined;
+    if (params.service === 'object' && params.method === 'execute_kw' && Array.isArray(params.args)) {
+      return `${String(params.args[3])}.${String(params.args[4])}`;
+    }
+    return `${String(params.service)}.${String(params.method)}`;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,11 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
+// Three groups, run one after the other: everything in-process first (in parallel), then the
+// suites that spawn the built daemon, then the README start command, which rebuilds dist/ and so
+// must not run while another test starts dist/cli.js.
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: ['default'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'unit-integration',
+          include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+          exclude: ['test/crash/**', 'test/e2e/**', 'node_modules/**'],
+          sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'crash', include: ['test/crash/**/*.test.ts'], sequence: { groupOrder: 1 } },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], sequence: { groupOrder: 2 } },
+      },
+    ],
   },
 });

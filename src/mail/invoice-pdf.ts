@@ -10,6 +10,8 @@ export interface FetchInvoicePdfOptions {
   login: string;
   password: string;
   invoiceId: number;
+  /** The invoice's company, sent as the web client's `cids` cookie so a multi-company user may read it. */
+  companyId?: number | undefined;
   /** Budget for the whole exchange (login + download). */
   timeoutMs: number;
 }
@@ -100,7 +102,13 @@ export async function fetchInvoicePdf(options: FetchInvoicePdfOptions): Promise<
 
   const report = await request(
     endpoint(odooUrl, `report/pdf/account.report_invoice/${invoiceId}`),
-    { method: 'GET', headers: { cookie: `session_id=${sessionId}`, accept: 'application/pdf' } },
+    {
+      method: 'GET',
+      headers: {
+        cookie: `session_id=${sessionId}${options.companyId === undefined ? '' : `; cids=${options.companyId}`}`,
+        accept: 'application/pdf',
+      },
+    },
     `downloading the PDF of invoice ${invoiceId}`,
     signal,
   );
@@ -149,6 +157,6 @@ export async function fetchInvoicePdf(options: FetchInvoicePdfOptions): Promise<
 /** The `fetchPdf(invoiceId)` the mail worker wants, bound to one Odoo connection's settings. */
 export function invoicePdfFetcher(
   settings: Omit<FetchInvoicePdfOptions, 'invoiceId'>,
-): (invoiceId: number) => Promise<Buffer> {
-  return (invoiceId) => fetchInvoicePdf({ ...settings, invoiceId });
+): (invoiceId: number, companyId?: number) => Promise<Buffer> {
+  return (invoiceId, companyId) => fetchInvoicePdf({ ...settings, invoiceId, companyId });
 }

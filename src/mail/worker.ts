@@ -21,7 +21,7 @@ export interface MailWorkerOptions {
   transport: MailTransport;
   renderer: EmailRenderer;
   /** The invoice PDF; when it fails the email goes without it. */
-  fetchPdf: (invoiceId: number) => Promise<Buffer>;
+  fetchPdf: (invoiceId: number, companyId: number) => Promise<Buffer>;
   /** Tells a person that the customer could not be emailed (e.g. a note in the Odoo chatter). */
   notifyNoRecipient: (row: OutboxRow) => Promise<void>;
   logger: MailLogger;
@@ -165,7 +165,7 @@ export class MailWorker {
 
     let pdf: Buffer | null = null;
     try {
-      pdf = await this.opts.fetchPdf(email.invoice.odooId);
+      pdf = await this.opts.fetchPdf(email.invoice.odooId, row.companyId);
     } catch (error) {
       logger.warn(
         `Could not get the PDF of invoice ${email.invoice.name}; ${what} goes without it: ${errorText(error)}`,

@@ -147,18 +147,21 @@ export class OdooLedger implements InvoiceLedger {
     invoice: { id: number; companyId: number },
     html: string,
     marker: string,
+    check: { checkFirst: boolean },
   ): Promise<'posted' | 'already_posted'> {
     const options = { companyIds: [invoice.companyId] };
-    const existing = await this.odoo.searchCount(
-      'mail.message',
-      [
-        ['model', '=', 'account.move'],
-        ['res_id', '=', invoice.id],
-        ['body', 'ilike', marker],
-      ],
-      options,
-    );
-    if (existing > 0) return 'already_posted';
+    if (check.checkFirst) {
+      const existing = await this.odoo.searchCount(
+        'mail.message',
+        [
+          ['model', '=', 'account.move'],
+          ['res_id', '=', invoice.id],
+          ['body', 'ilike', marker],
+        ],
+        options,
+      );
+      if (existing > 0) return 'already_posted';
+    }
     // body_is_html (Odoo 17+): a plain str body would be escaped and show its tags.
     await this.odoo.call('account.move', 'message_post', [[invoice.id]], z.unknown(), {
       ...options,

@@ -222,30 +222,52 @@ export class Pipeline {
   /** Posts the chatter notes owed to Odoo; a note already in the chatter is not posted again. */
   async postNotes(): Promise<number> {
     const { notes, links, ledger, now, log, settings } = this.deps;
+    const limit = pLimit(settings.concurrency);
     let posted = 0;
-    for (const note of notes.due(now(), 200)) {
-      const link = links.byId(note.linkRowId);
-      if (!link || !notes.claim(note.id, now(), settings.leaseMs)) continue;
-      try {
-        await ledger.postNote(
-          { id: note.invoiceId, companyId: note.companyId },
-          note.body,
-          noteMarker(link.reference, note.kind),
-        );
-        notes.markPosted(note.id, now());
-        posted++;
-      } catch (error) {
-        const failure = classifyFailure(error);
-        if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
-        const delay = backoffDelay(
-          note.attempts,
-          settings.backoffBaseMs,
-          settings.backoffMaxMs,
-          this.deps.random,
-        );
-        notes.postpone(note.id, failure.message, now() + delay);
-        log.warn(`could not post a note on invoice ${link.invoiceName}: ${failure.message}; retrying later`);
-      }
+    let halt: HaltError | undefined;
+    for (;;) {
+      const due = notes.due(now(), 500);
+      const claimed = due.filter((note) => notes.claim(note.id, now(), settings.leaseMs));
+      if (claimed.length === 0) break;
+      await Promise.all(
+        claimed.map((note) =>
+          limit(async () => {
+            const link = links.byId(note.linkRowId);
+            if (!link || halt) return;
+            try {
+              // claim() counted this attempt: from the second one on, an earlier poster may
+              // have posted before dying, so look for the marker first.
+              await ledger.postNote(
+                { id: note.invoiceId, companyId: note.companyId },
+                note.body,
+                noteMarker(link.reference, note.kind),
+                {
+                  checkFirst: note.attempts > 0,
+                },
+              );
+              notes.markPosted(note.id, now());
+              posted++;
+            } catch (error) {
+              const failure = classifyFailure(error);
+              if (failure.kind === 'halt') {
+                halt = new HaltError(failure.message, { cause: error });
+                return;
+              }
+              const delay = backoffDelay(
+                note.attempts,
+                settings.backoffBaseMs,
+                settings.backoffMaxMs,
+                this.deps.random,
+              );
+              notes.postpone(note.id, failure.message, now() + delay);
+              log.warn(
+                `could not post a note on invoice ${link.invoiceName}: ${failure.message}; retrying later`,
+              );
+            }
+          }),
+        ),
+      );
+      if (halt) throw halt;
     }
     return posted;
   }

@@ -36,12 +36,14 @@ export interface InvoiceLedger {
     payment: { journalId: number; amount: Money; date: string; memo: string },
   ): Promise<number>;
   /**
-   * Posts an internal note in the invoice's chatter unless a message containing `marker` is
-   * already there (a retry after a crash between posting and recording it).
+   * Posts an internal note in the invoice's chatter, carrying `marker`. With `checkFirst`, does
+   * nothing when a message with that marker is already there (a retry after a crash between
+   * posting and recording it).
    */
   postNote(
     invoice: { id: number; companyId: number },
     html: string,
     marker: string,
+    options: { checkFirst: boolean },
   ): Promise<'posted' | 'already_posted'>;
 }

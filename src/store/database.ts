@@ -6,15 +6,18 @@ import { MIGRATIONS } from './migrations.js';
 export type Db = Database.Database;
 
 /**
- * Opens the state database: WAL so readers never block the writer, synchronous=FULL because a
- * committed state must survive a power loss before we act on it (better-sqlite3 would default to
- * NORMAL in WAL), a busy timeout so a second process waits instead of failing.
+ * Opens the state database: WAL so readers never block the writer, and a busy timeout so a second
+ * process waits instead of failing. synchronous=NORMAL (WAL's default in better-sqlite3) is a
+ * deliberate choice: it survives any crash of the process; only a power loss can drop the last
+ * commits, and every effect that follows a commit is idempotent against the outside world
+ * (link by reference, payment by memo, note by marker), so a lost commit is redone like a crash.
+ * FULL would fsync every transition on the event loop and cap the daemon at the disk's latency.
  */
 export function openDatabase(file: string): Db {
   if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
   const db = new Database(file, { timeout: 10_000 });
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = ON');
   migrate(db);
   return db;

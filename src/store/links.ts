@@ -1,3 +1,4 @@
+import type Database from 'better-sqlite3';
 import { allowedFrom, type LinkState, REPLACEABLE_STATES } from '../domain/link-state.js';
 import type { Money } from '../domain/money.js';
 import type { Db } from './database.js';
@@ -117,6 +118,7 @@ const replaceable = REPLACEABLE_STATES.map((state) => `'${state}'`).join(',');
 /** The links table: one row per invoice link, every state change a committed transition. */
 export class LinkRepository {
   private readonly statements;
+  private readonly transitions = new Map<string, Database.Statement<[Record<string, unknown>], RawLinkRow>>();
 
   constructor(private readonly db: Db) {
     this.statements = {
@@ -253,11 +255,14 @@ export class LinkRepository {
       params[`from${index}`] = state;
     });
     if (states.length === 0) return undefined;
-    const raw = this.db
-      .prepare<[Record<string, unknown>], RawLinkRow>(
-        `UPDATE links SET ${sets.join(', ')} WHERE id = @id AND state IN (${states.join(', ')}) RETURNING *`,
-      )
-      .get(params);
+    const sql = `UPDATE links SET ${sets.join(', ')} WHERE id = @id AND state IN (${states.join(', ')}) RETURNING *`;
+    // A handful of shapes recur (which columns, how many start states): prepare each once.
+    let statement = this.transitions.get(sql);
+    if (!statement) {
+      statement = this.db.prepare<[Record<string, unknown>], RawLinkRow>(sql);
+      this.transitions.set(sql, statement);
+    }
+    const raw = statement.get(params);
     return raw && toRow(raw);
   }
 

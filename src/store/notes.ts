@@ -39,11 +39,12 @@ export class NoteRepository {
          WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
       ),
       claim: db.prepare<[number, number, number]>(
-        `UPDATE notes SET next_attempt_at = ? WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?`,
+        `UPDATE notes SET next_attempt_at = ?, attempts = attempts + 1
+         WHERE id = ? AND state = 'pending' AND next_attempt_at <= ?`,
       ),
       posted: db.prepare<[number, number]>(`UPDATE notes SET state = 'posted', posted_at = ? WHERE id = ?`),
       postpone: db.prepare<[string, number, number]>(
-        'UPDATE notes SET attempts = attempts + 1, last_error = ?, next_attempt_at = ? WHERE id = ?',
+        'UPDATE notes SET last_error = ?, next_attempt_at = ? WHERE id = ?',
       ),
       pendingCount: db.prepare<[], { count: number }>(
         `SELECT COUNT(*) AS count FROM notes WHERE state = 'pending'`,
@@ -71,8 +72,9 @@ export class NoteRepository {
   }
 
   /**
-   * Takes a due note for one poster (two passes may flush notes at once); a poster that dies
-   * leaves it to be taken again after `leaseMs`, and the marker in the chatter prevents a repeat.
+   * Takes a due note for one poster (two passes may flush notes at once) and counts the attempt;
+   * a poster that dies leaves it to be taken again after `leaseMs`, and from the second attempt
+   * on the marker in the chatter prevents a repeat.
    */
   claim(id: number, now: number, leaseMs: number): boolean {
     return this.statements.claim.run(now + leaseMs, id, now).changes === 1;

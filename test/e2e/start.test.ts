@@ -38,7 +38,14 @@ describe("the README's start command", () => {
   it('starts the daemon in sandbox mode and shows an invoice registered paid within 60 seconds', async () => {
     // A directory without config/local.json and no config in the environment: the no-config default.
     const home = mkdtempSync(path.join(tmpdir(), 'paylink-start-'));
-    const env = { ...process.env, HOME: home, PAYLINK_CONFIG: '', ODOO_URL: '', LOG_FORMAT: 'json', NO_COLOR: '1' };
+    const env = {
+      ...process.env,
+      HOME: home,
+      PAYLINK_CONFIG: '',
+      ODOO_URL: '',
+      LOG_FORMAT: 'json',
+      NO_COLOR: '1',
+    };
     child = spawn('npm', ['start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const output = { text: '' };
     child.stdout?.on('data', (chunk: Buffer) => {
@@ -49,7 +56,11 @@ describe("the README's start command", () => {
     });
 
     await waitFor(output, /SANDBOX MODE/, 30_000);
-    const registered = await waitFor(output, /registered payment of [\d.]+ DZD on invoice (INV\/\d+\/\d+)/, 60_000);
+    const registered = await waitFor(
+      output,
+      /registered payment of [\d.]+ DZD on invoice (INV\/\d+\/\d+)/,
+      60_000,
+    );
     expect(registered[1]).toMatch(/^INV\//);
 
     // The customer emails were captured where the log says.
@@ -78,9 +89,11 @@ async function findDaemon(npmPid: number): Promise<number> {
     .map((line) => line.trim().split(/\s+/))
     .map(([pid, ppid, ...args]) => ({ pid: Number(pid), ppid: Number(ppid), args: args.join(' ') }));
   const descendants = new Set([npmPid]);
-  for (let round = 0; round < 5; round++) for (const row of rows) if (descendants.has(row.ppid)) descendants.add(row.pid);
+  for (let round = 0; round < 5; round++)
+    for (const row of rows) if (descendants.has(row.ppid)) descendants.add(row.pid);
   const daemon = rows.find(
-    (row) => descendants.has(row.pid) && /^(\S*\/)?node\s/.test(row.args) && row.args.includes('dist/cli.js run'),
+    (row) =>
+      descendants.has(row.pid) && /^(\S*\/)?node\s/.test(row.args) && row.args.includes('dist/cli.js run'),
   );
   if (!daemon) throw new Error('daemon process not found');
   return daemon.pid;

@@ -17,7 +17,9 @@ afterEach(async () => {
 });
 
 async function withMail(): Promise<Stack> {
-  smtp = await startSmtpCapture({ dir: path.join(process.env.TMPDIR ?? '/tmp', `paylink-mail-${process.pid}-${Date.now()}`) });
+  smtp = await startSmtpCapture({
+    dir: path.join(process.env.TMPDIR ?? '/tmp', `paylink-mail-${process.pid}-${Date.now()}`),
+  });
   stack = await startStack({
     config: {
       mail: {
@@ -77,7 +79,9 @@ describe('invoice emails through the pipeline', () => {
       expect(message?.html).toContain(`${stack.mytpe.url}/pay/${slug}`);
       const pdf = message?.attachments.find((attachment) => attachment.contentType === 'application/pdf');
       expect(pdf?.content.subarray(0, 4).toString()).toBe('%PDF');
-      expect(message?.attachments.some((attachment) => attachment.contentType === 'image/png' && attachment.cid)).toBe(true);
+      expect(
+        message?.attachments.some((attachment) => attachment.contentType === 'image/png' && attachment.cid),
+      ).toBe(true);
     }
     expect(app.mail!.outbox.countsByState().sent).toBe(3);
   });

@@ -40,7 +40,11 @@ async function prepareDiscrepancies(): Promise<{ app: App; ids: Record<string, n
   stack.odoo.models.cancelInvoice(cancelled!);
 
   // Someone used the same MyTPE account for a link of their own.
-  const client = createMyTpeClient({ baseUrl: `${stack.mytpe.url}/api/v2/mytpe-pay`, apiKey: stack.mytpe.apiKey, apiSecret: stack.mytpe.apiSecret });
+  const client = createMyTpeClient({
+    baseUrl: `${stack.mytpe.url}/api/v2/mytpe-pay`,
+    apiKey: stack.mytpe.apiKey,
+    apiSecret: stack.mytpe.apiSecret,
+  });
   const foreign = await client.createLink({
     mytpe_pay_id: stack.mytpe.instanceId,
     title: 'Shop order',
@@ -51,7 +55,16 @@ async function prepareDiscrepancies(): Promise<{ app: App; ids: Record<string, n
     slug: 'shop-order-1',
   });
   stack.mytpe.pay(foreign.data.id);
-  return { app, ids: { clean: clean!, unregistered: unregistered!, wrongAmount: wrongAmount!, cancelled: cancelled!, ghost: ghost! } };
+  return {
+    app,
+    ids: {
+      clean: clean!,
+      unregistered: unregistered!,
+      wrongAmount: wrongAmount!,
+      cancelled: cancelled!,
+      ghost: ghost!,
+    },
+  };
 }
 
 describe('reconcile', () => {
@@ -65,10 +78,12 @@ describe('reconcile', () => {
     expect(byInvoice.get(ids.wrongAmount!)).toMatchObject({ kind: 'paid_not_registered', fixed: false });
     expect(byInvoice.get(ids.cancelled!)?.kind).toBe('paid_not_registered');
     // The gateway's real transaction is not the one we recorded, and ours is unknown to it.
-    expect(report.discrepancies.filter((entry) => entry.invoiceId === ids.ghost).map((entry) => entry.kind).sort()).toEqual([
-      'payment_on_closed_invoice',
-      'registered_unknown_to_gateway',
-    ]);
+    expect(
+      report.discrepancies
+        .filter((entry) => entry.invoiceId === ids.ghost)
+        .map((entry) => entry.kind)
+        .sort(),
+    ).toEqual(['payment_on_closed_invoice', 'registered_unknown_to_gateway']);
     expect(report.discrepancies.find((entry) => entry.kind === 'unknown_link')?.amount).toBe('99.00 DZD');
     expect(report.remaining).toBe(report.discrepancies.length);
     // Without --fix nothing changed in Odoo.
@@ -78,7 +93,11 @@ describe('reconcile', () => {
   it('with --fix registers what can be, classifies the rest, and records the run', async () => {
     const { app, ids } = await prepareDiscrepancies();
     const report = await app.pipeline.reconcile(WINDOW(), { fix: true });
-    const byInvoice = new Map(report.discrepancies.filter((entry) => entry.invoiceId !== ids.ghost).map((entry) => [entry.invoiceId, entry]));
+    const byInvoice = new Map(
+      report.discrepancies
+        .filter((entry) => entry.invoiceId !== ids.ghost)
+        .map((entry) => [entry.invoiceId, entry]),
+    );
     expect(byInvoice.get(ids.unregistered!)).toMatchObject({ kind: 'paid_not_registered', fixed: true });
     expect(stack.odoo.models.getInvoice(ids.unregistered!).payment_state).toBe('paid');
     expect(byInvoice.get(ids.wrongAmount!)).toMatchObject({ kind: 'amount_mismatch', fixed: false });

@@ -115,7 +115,13 @@ describe('each gateway error class ends as a clear log line and a retried or fai
   it.each([
     ['rate limited', (s: Stack) => s.mytpe.faults.rateLimitNext(1, 1), /429|Too Many/],
     ['server error', (s: Stack) => s.mytpe.faults.failNext(1, 500), /500/],
-    ['network down', (s: Stack) => void (s.mytpe.faults.down = true), /MyTPE/],
+    [
+      'network down',
+      (s: Stack) => {
+        s.mytpe.faults.down = true;
+      },
+      /MyTPE/,
+    ],
   ])('%s while creating the link: retried, then one link', async (_name, fault, pattern) => {
     const { app, id } = await ready({ backoffBaseMs: 1_000, backoffMaxMs: 1_000 });
     fault(stack);

@@ -3,7 +3,7 @@ import type { Invoice } from '../domain/invoice.js';
 import { type Money, minorFromOdooFloat, money, odooFloatFromMinor } from '../domain/money.js';
 import type { InvoiceCursor, InvoiceLedger, RegisteredPayment } from '../pipeline/ports.js';
 import type { Domain, OdooClient } from './client.js';
-import { OdooError } from './errors.js';
+import { isOdooError, OdooError } from './errors.js';
 import {
   type CurrencyRecord,
   currencyRecord,
@@ -85,6 +85,20 @@ export class OdooLedger implements InvoiceLedger {
       { x_mytpe_link_id: link.id, x_mytpe_payment_link: link.url },
       { companyIds: [invoice.companyId] },
     );
+  }
+
+  async clearLink(invoice: { id: number; companyId: number }): Promise<void> {
+    try {
+      await this.odoo.write(
+        'account.move',
+        [invoice.id],
+        { x_mytpe_link_id: false, x_mytpe_payment_link: false },
+        { companyIds: [invoice.companyId] },
+      );
+    } catch (error) {
+      // A deleted invoice has no fields to clear.
+      if (!isOdooError(error, 'missing')) throw error;
+    }
   }
 
   async findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null> {

@@ -28,6 +28,8 @@ export interface InvoiceLedger {
   invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]>;
   /** Writes the link id and URL onto the invoice (x_mytpe_link_id, x_mytpe_payment_link). */
   writeLink(invoice: { id: number; companyId: number }, link: { id: string; url: string }): Promise<void>;
+  /** Empties the link fields of an invoice whose link was archived, so nobody follows a dead URL. */
+  clearLink(invoice: { id: number; companyId: number }): Promise<void>;
   /** The payment already registered with this memo (the gateway transaction id), if any. */
   findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null>;
   /** Registers a payment on the invoice through account.payment.register; returns the account.payment id. */

@@ -496,6 +496,8 @@ export class LinkSteps {
         return this.applySnapshot({ ...row, linkId }, snapshot);
       }
     }
+    // The invoice no longer shows a link nobody can pay (a replacement writes its own).
+    await this.deps.ledger.clearLink({ id: row.invoiceId, companyId: row.companyId });
     const reason = row.stateReason ?? 'the invoice changed';
     const next = this.commit(row, 'closed', { linkId }, notes.closed(route.gateway.displayName, reason));
     log.info(`closed payment link of invoice ${row.invoiceName} (${outcome}): ${row.stateReason ?? ''}`, {

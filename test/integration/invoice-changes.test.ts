@@ -47,6 +47,9 @@ describe('following invoice changes in Odoo', () => {
     expect(linkOf(`sandbox-inv-${id}-1`)).toBeUndefined();
     const [row] = app.links.inStates(['closed']);
     expect(row?.stateReason).toBe(reason);
+    // The invoice no longer shows a link that cannot be paid.
+    expect(stack.odoo.models.invoiceFieldValue(id, 'x_mytpe_link_id')).toBe(false);
+    expect(stack.odoo.models.invoiceFieldValue(id, 'x_mytpe_payment_link')).toBe(false);
     expect(
       notesOf(id).some((body) => body.includes('archived so it cannot be paid') && body.includes(reason)),
     ).toBe(true);

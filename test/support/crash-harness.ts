@@ -4,6 +4,7 @@
  * requests has taken effect upstream but before the answer reaches it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import {
   createServer,
   request as httpRequest,
@@ -77,15 +78,41 @@ export function crashSeed(): number {
 
 // ---- ports ------------------------------------------------------------------------------------
 
-/** A TCP port that was free a moment ago (listen on 0, read it, close). */
-export async function freePort(): Promise<number> {
+async function tryListen(port: number): Promise<number | undefined> {
   const server = createNetServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => resolve(true));
   });
-  const { port } = server.address() as AddressInfo;
+  if (!bound) return undefined;
+  const { port: actual } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
+  return actual;
+}
+
+/** The lowest port the kernel hands out for outgoing connections (Linux), or 32768. */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > 12_000 ? low : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/**
+ * A TCP port that was free a moment ago. It is taken below the ephemeral range when possible, so
+ * that while the daemon is down no outgoing connection of this process grabs it as its local port
+ * and the restarted daemon can listen on it again.
+ */
+export async function freePort(): Promise<number> {
+  const high = ephemeralLow() - 1;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const port = await tryListen(10_000 + Math.floor(Math.random() * (high - 10_000)));
+    if (port !== undefined) return port;
+  }
+  const port = await tryListen(0);
+  if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
   return port;
 }
 

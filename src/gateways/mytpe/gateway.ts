@@ -280,7 +280,15 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
     },
 
     async closeLink(linkId: string): Promise<CloseOutcome> {
-      const link = (await client.getLink(linkId)).data;
+      let link: MyTpeLink;
+      try {
+        link = (await client.getLink(linkId)).data;
+      } catch (error) {
+        // Already deleted, e.g. by an earlier attempt that died before writing it down. MyTPE
+        // deletes only links without any transaction, so nothing was ever paid on it.
+        if (error instanceof GatewayError && error.kind === 'not_found') return 'deleted';
+        throw error;
+      }
       if (link.status !== 'active') return 'already_closed';
       if (await hasTransactions(link)) return deactivate(linkId);
       try {
@@ -288,8 +296,8 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
         return 'deleted';
       } catch (error) {
         if (!(error instanceof GatewayError)) throw error;
-        // Gone between our read and the delete: someone else closed it.
-        if (error.kind === 'not_found') return 'already_closed';
+        // Gone between our read and the delete: deleted, so it had no transaction.
+        if (error.kind === 'not_found') return 'deleted';
         // A transaction arrived after our check, so MyTPE refuses the delete: pause it instead.
         if (error.kind === 'validation' || error.kind === 'conflict' || error.kind === 'protocol') {
           return deactivate(linkId);

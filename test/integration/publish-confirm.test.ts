@@ -239,6 +239,18 @@ describe('confirm', () => {
     ]);
   });
 
+  it('runs the whole cycle against Odoo 19 (error code 0, message_post returning a list)', async () => {
+    stack = await startStack({ odoo: { version: '19.0' } });
+    const [id] = stack.createInvoices(1);
+    const app = await readyApp(stack);
+    await app.pipeline.publish();
+    stack.mytpe.pay(stack.mytpe.links()[0]!.id);
+    await settle(app, 2);
+    expect(stack.odoo.models.getInvoice(id!).payment_state).toBe('paid');
+    expect(stack.odoo.models.payments()).toHaveLength(1);
+    expect(stack.odoo.models.messages(id!).filter((message) => message.body.includes('odoo-paylink'))).toHaveLength(2);
+  });
+
   it('treats in_payment as settled where Odoo is configured that way', async () => {
     stack = await startStack({ odoo: { settledState: 'in_payment' } });
     const [id] = stack.createInvoices(1);

@@ -79,6 +79,17 @@ function isoTimestamp(text: string | null | undefined): string | undefined {
   return Number.isNaN(at) ? undefined : new Date(at).toISOString();
 }
 
+/** A MyTPE transaction as our payment, its amount in minor units of the invoice currency. */
+function paymentOf(transaction: MyTpeTransaction, currency: string, decimals: number): GatewayPayment {
+  const occurredAt = isoTimestamp(transaction.updated_at ?? transaction.created_at);
+  return {
+    transactionId: transaction.id,
+    status: paymentStatusFromMyTpe(transaction.status),
+    amount: money(minorOf(transaction.amount, decimals, `transaction ${transaction.id}`), currency, decimals),
+    ...(occurredAt === undefined ? {} : { occurredAt }),
+  };
+}
+
 /**
  * Refines the link-level status with what its payments show: an attempt in progress, or money
  * that arrived without covering the amount (possible only on static or reusable links).
@@ -221,19 +232,7 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
       assertCurrency(currency);
       const link = (await client.getLink(linkId)).data;
       const transactions = await allTransactions(linkId);
-      const payments: GatewayPayment[] = transactions.map((transaction) => {
-        const occurredAt = isoTimestamp(transaction.updated_at ?? transaction.created_at);
-        return {
-          transactionId: transaction.id,
-          status: paymentStatusFromMyTpe(transaction.status),
-          amount: money(
-            minorOf(transaction.amount, decimals, `transaction ${transaction.id}`),
-            currency,
-            decimals,
-          ),
-          ...(occurredAt === undefined ? {} : { occurredAt }),
-        };
-      });
+      const payments = transactions.map((transaction) => paymentOf(transaction, currency, decimals));
       const amount = linkAmount(link, currency, decimals);
       return {
         // MyTPE knows only the slug, not the reference it was derived from.
@@ -254,24 +253,15 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
         const result = await client.recentTransactions({ perPage: PER_PAGE, page });
         let older = false;
         for (const transaction of result.data.data) {
-          const occurredAt = isoTimestamp(transaction.created_at ?? transaction.updated_at);
-          const at = occurredAt === undefined ? Number.NaN : Date.parse(occurredAt);
+          const created = isoTimestamp(transaction.created_at ?? transaction.updated_at);
+          const at = created === undefined ? Number.NaN : Date.parse(created);
           if (at < since) older = true;
           if (!(at >= since && at < until) || !transaction.transactionable_id) continue;
+          const slug = transaction.metadata?.original_slug;
           payments.push({
-            transactionId: transaction.id,
-            status: paymentStatusFromMyTpe(transaction.status),
-            amount: money(
-              minorOf(transaction.amount, decimals, `transaction ${transaction.id}`),
-              currency,
-              decimals,
-            ),
+            ...paymentOf(transaction, currency, decimals),
             linkId: transaction.transactionable_id,
-            linkReference:
-              typeof transaction.metadata?.original_slug === 'string'
-                ? transaction.metadata.original_slug
-                : undefined,
-            ...(occurredAt === undefined ? {} : { occurredAt }),
+            linkReference: typeof slug === 'string' ? slug : undefined,
           });
         }
         if (older || !hasMorePages(result.data, PER_PAGE)) break;

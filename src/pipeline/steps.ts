@@ -148,7 +148,15 @@ export class LinkSteps {
         return this.writeBack(row);
       case 'open': {
         const snapshot = hint.snapshot ?? (await this.snapshot(row));
-        return this.applySnapshot(row, snapshot);
+        const result = await this.applySnapshot(row, snapshot);
+        if (result.outcome === 'unchanged') {
+          // Webhooks bring news at once; polling is the safety net, sparser as a link ages.
+          this.deps.links.scheduleNextAttempt(
+            row.id,
+            this.deps.now() + pollDelay(this.deps.now() - row.createdAt),
+          );
+        }
+        return result;
       }
       case 'paid':
         return this.register(row);
@@ -573,6 +581,15 @@ function registrationRefusal(
     };
   }
   return undefined;
+}
+
+/** How long an unpaid open link waits before the next poll: every pass at first, then less often. */
+export function pollDelay(ageMs: number): number {
+  const minute = 60_000;
+  if (ageMs < 15 * minute) return 0;
+  if (ageMs < 2 * 60 * minute) return 2 * minute;
+  if (ageMs < 24 * 60 * minute) return 10 * minute;
+  return 30 * minute;
 }
 
 export function describeInvoice(invoice: Invoice): string {

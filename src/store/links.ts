@@ -147,6 +147,7 @@ export class LinkRepository {
       failure: db.prepare<[string, number, number, number]>(
         'UPDATE links SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?',
       ),
+      schedule: db.prepare<[number, number]>('UPDATE links SET next_attempt_at = ? WHERE id = ?'),
       byLinkId: db.prepare<[string, string], RawLinkRow>(
         'SELECT * FROM links WHERE gateway = ? AND link_id = ? ORDER BY id DESC LIMIT 1',
       ),
@@ -264,6 +265,11 @@ export class LinkRepository {
     }
     const raw = statement.get(params);
     return raw && toRow(raw);
+  }
+
+  /** Sets when the row is next due, without counting a failure (the next poll of an open link). */
+  scheduleNextAttempt(id: number, nextAttemptAt: number): void {
+    this.statements.schedule.run(nextAttemptAt, id);
   }
 
   /** Records a failed attempt at the current step and when to try again. */

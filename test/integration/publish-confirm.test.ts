@@ -248,7 +248,9 @@ describe('confirm', () => {
     await settle(app, 2);
     expect(stack.odoo.models.getInvoice(id!).payment_state).toBe('paid');
     expect(stack.odoo.models.payments()).toHaveLength(1);
-    expect(stack.odoo.models.messages(id!).filter((message) => message.body.includes('odoo-paylink'))).toHaveLength(2);
+    expect(
+      stack.odoo.models.messages(id!).filter((message) => message.body.includes('odoo-paylink')),
+    ).toHaveLength(2);
   });
 
   it('treats in_payment as settled where Odoo is configured that way', async () => {

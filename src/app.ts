@@ -134,7 +134,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     now,
     owner,
     hooks: {
-      onLinkCreated: (link, { invoice }) => mail?.enqueueForLink(link, invoice),
+      onLinkCreated: (link, { invoice, company }) => mail?.enqueueForLink(link, invoice, company),
     },
   });
   return {

@@ -172,7 +172,7 @@ program
       if (!link?.linkUrl) throw new Error(`invoice ${invoiceId} has no current payment link`);
       const [invoice] = await app.ledger.invoicesByIds(link.companyId, [invoiceId]);
       if (!invoice) throw new Error(`invoice ${invoiceId} is not in Odoo any more`);
-      app.mail.resend(link, invoice);
+      app.mail.resend(link, invoice, await app.ledger.companyContact(link.companyId));
       const summary = await app.mail.runOnce();
       console.log(`queued the email of ${link.invoiceName} again: ${JSON.stringify(summary)}`);
     }),
@@ -207,9 +207,9 @@ program
           const link = app.links.currentForInvoice(invoiceId);
           if (!link) throw new Error(`invoice ${invoiceId} has no current payment link`);
           const [invoice] = await app.ledger.invoicesByIds(link.companyId, [invoiceId]);
-          const model =
-            invoice &&
-            invoiceEmailFor(link, invoice, app.gateways.get(link.gateway)?.displayName ?? link.gateway);
+          const company = await app.ledger.companyContact(link.companyId);
+          const gatewayName = app.gateways.get(link.gateway)?.displayName ?? link.gateway;
+          const model = invoice && invoiceEmailFor(link, invoice, company, gatewayName, config.mail.logoUrl);
           if (!model) throw new Error(`invoice ${invoiceId} cannot be rendered (no link URL or not in Odoo)`);
           console.log(await renderPreview({ ...common, model }));
         } finally {

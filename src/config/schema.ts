@@ -79,6 +79,11 @@ const mailSchema = z.object({
   /** Sends the invoice email when a link is created; without smtp, no email is sent (logged at start). */
   enabled: z.boolean().default(true),
   smtp: smtpConfigSchema.optional(),
+  /**
+   * An https URL of the company logo for the email header ({companyId} is replaced), e.g.
+   * "https://erp.example.com/logo.png?company={companyId}"; without it the header shows the name.
+   */
+  logoUrl: z.url().optional(),
   /** A folder whose files override the packaged templates (same relative paths). */
   templatesOverrideDir: z.string().optional(),
   /** Attach the invoice PDF downloaded from Odoo. */

@@ -1,6 +1,7 @@
 import type { MailConfig, OdooConfig } from '../config/schema.js';
 import type { Invoice } from '../domain/invoice.js';
 import type { Logger } from '../log.js';
+import type { CompanyContact } from '../pipeline/ports.js';
 import type { Db } from '../store/database.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
@@ -15,19 +16,22 @@ export interface MailService {
   readonly outbox: OutboxRepository;
   readonly renderer: EmailRenderer;
   /** Queues the invoice email of a new link; call inside the transaction that records the link. */
-  enqueueForLink(link: LinkRow, invoice: Invoice | undefined): void;
+  enqueueForLink(link: LinkRow, invoice: Invoice, company: CompanyContact): void;
   /** Queues the email of an invoice's current link again, on purpose. */
-  resend(link: LinkRow, invoice: Invoice): void;
+  resend(link: LinkRow, invoice: Invoice, company: CompanyContact): void;
   start(): void;
   wake(): void;
   runOnce(): Promise<unknown>;
   stop(): Promise<void>;
 }
 
+/** The email of a link, snapshotted when queued; `logoUrl` may hold {companyId}. */
 export function invoiceEmailFor(
   link: LinkRow,
   invoice: Invoice,
+  company: CompanyContact,
   gatewayName: string,
+  logoUrl?: string,
 ): InvoiceEmail | undefined {
   if (!link.linkUrl) return undefined;
   return {
@@ -38,7 +42,12 @@ export function invoiceEmailFor(
       dueDate: invoice.dueDate,
       amount: { minor: link.amount.minor, currency: link.amount.currency, decimals: link.amount.decimals },
     },
-    company: { name: invoice.companyName },
+    company: {
+      name: company.name,
+      email: company.email,
+      website: company.website,
+      logoUrl: logoUrl ? logoUrl.replace('{companyId}', String(company.id)) : null,
+    },
     partner: {
       name: invoice.partner?.name ?? '',
       email: invoice.partner?.email ?? null,
@@ -110,8 +119,8 @@ export function createMailService(options: {
       );
     },
   });
-  const enqueue = (link: LinkRow, invoice: Invoice, dedupeKey: string) => {
-    const payload = invoiceEmailFor(link, invoice, options.gatewayName(link));
+  const enqueue = (link: LinkRow, invoice: Invoice, company: CompanyContact, dedupeKey: string) => {
+    const payload = invoiceEmailFor(link, invoice, company, options.gatewayName(link), config.logoUrl);
     if (!payload) return;
     outbox.enqueue({
       linkRowId: link.id,
@@ -125,12 +134,11 @@ export function createMailService(options: {
   return {
     outbox,
     renderer,
-    enqueueForLink(link, invoice) {
-      if (!invoice) return;
-      enqueue(link, invoice, `link:${link.id}`);
+    enqueueForLink(link, invoice, company) {
+      enqueue(link, invoice, company, `link:${link.id}`);
     },
-    resend(link, invoice) {
-      enqueue(link, invoice, outbox.nextResendKey(link.id));
+    resend(link, invoice, company) {
+      enqueue(link, invoice, company, outbox.nextResendKey(link.id));
       worker.wake();
     },
     start: () => worker.start(),

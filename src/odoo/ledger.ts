@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Invoice } from '../domain/invoice.js';
 import { type Money, minorFromOdooFloat, money, odooFloatFromMinor } from '../domain/money.js';
-import type { InvoiceCursor, InvoiceLedger, RegisteredPayment } from '../pipeline/ports.js';
+import type { CompanyContact, InvoiceCursor, InvoiceLedger, RegisteredPayment } from '../pipeline/ports.js';
 import type { Domain, OdooClient } from './client.js';
 import { isOdooError, OdooError } from './errors.js';
 import {
@@ -11,10 +11,17 @@ import {
   type InvoiceRecord,
   invoiceRecord,
   LINK_FIELDS,
+  optionalText,
   type PartnerRecord,
   partnerRecord,
 } from './records.js';
 
+const companyContactRecord = z.object({
+  id: z.number().int().positive(),
+  name: z.string(),
+  email: optionalText,
+  website: optionalText,
+});
 const OPEN_PAYMENT_STATES = ['not_paid', 'partial'];
 const actionSchema = z.object({ res_id: z.number().int().positive().optional() }).loose();
 const fieldsGetSchema = z.record(z.string(), z.object({ type: z.string() }).loose());
@@ -22,6 +29,7 @@ const fieldsGetSchema = z.record(z.string(), z.object({ type: z.string() }).loos
 /** Odoo's account.move / account.payment side of the pipeline, over any OdooClient. */
 export class OdooLedger implements InvoiceLedger {
   private readonly currencies = new Map<number, CurrencyRecord>();
+  private readonly contacts = new Map<number, Promise<CompanyContact>>();
   private memoField: Promise<'memo' | 'ref'> | undefined;
   private readonly invoiceFields: readonly string[];
 
@@ -85,6 +93,24 @@ export class OdooLedger implements InvoiceLedger {
       { x_mytpe_link_id: link.id, x_mytpe_payment_link: link.url },
       { companyIds: [invoice.companyId] },
     );
+  }
+
+  async companyContact(companyId: number): Promise<CompanyContact> {
+    let contact = this.contacts.get(companyId);
+    if (!contact) {
+      contact = this.odoo
+        .read('res.company', [companyId], companyContactRecord, {
+          fields: ['name', 'email', 'website'],
+          companyIds: [companyId],
+        })
+        .then(([company]) => {
+          if (!company) throw new OdooError('missing', `company ${companyId} not found in Odoo`);
+          return { id: company.id, name: company.name, email: company.email, website: company.website };
+        });
+      contact.catch(() => this.contacts.delete(companyId));
+      this.contacts.set(companyId, contact);
+    }
+    return contact;
   }
 
   async clearLink(invoice: { id: number; companyId: number }): Promise<void> {

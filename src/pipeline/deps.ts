@@ -1,3 +1,4 @@
+import type { Invoice } from '../domain/invoice.js';
 import type { Gateway } from '../gateways/gateway.js';
 import type { Logger } from '../log.js';
 import type { CursorRepository } from '../store/cursors.js';
@@ -6,7 +7,7 @@ import type { EventRepository } from '../store/events.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
 import type { RunRepository } from '../store/runs.js';
-import type { InvoiceLedger } from './ports.js';
+import type { CompanyContact, InvoiceLedger } from './ports.js';
 
 /** One Odoo company served by the daemon and the gateway account its invoices are paid through. */
 export interface CompanyRoute {
@@ -33,10 +34,7 @@ export interface PipelineSettings {
 /** Hooks later features attach to without the pipeline knowing them (emails, metrics). */
 export interface PipelineHooks {
   /** Runs inside the transaction that records a new link, so its writes commit with it. */
-  onLinkCreated?(
-    link: LinkRow,
-    context: { invoice: import('../domain/invoice.js').Invoice | undefined },
-  ): void;
+  onLinkCreated?(link: LinkRow, context: { invoice: Invoice; company: CompanyContact }): void;
 }
 
 export interface PipelineDeps {

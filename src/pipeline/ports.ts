@@ -18,6 +18,14 @@ export interface RegisteredPayment {
   readonly memo: string;
 }
 
+/** How a company presents itself to its customers (name, email, website from res.company). */
+export interface CompanyContact {
+  readonly id: number;
+  readonly name: string;
+  readonly email: string | null;
+  readonly website: string | null;
+}
+
 export interface InvoiceLedger {
   /** Customer invoices of a company written after `after` (keyset on write_date, id), oldest first. */
   changedInvoices(companyId: number, after: InvoiceCursor, limit: number): Promise<Invoice[]>;
@@ -28,6 +36,8 @@ export interface InvoiceLedger {
   invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]>;
   /** Writes the link id and URL onto the invoice (x_mytpe_link_id, x_mytpe_payment_link). */
   writeLink(invoice: { id: number; companyId: number }, link: { id: string; url: string }): Promise<void>;
+  /** The company's name and contact details, read once and cached. */
+  companyContact(companyId: number): Promise<CompanyContact>;
   /** Empties the link fields of an invoice whose link was archived, so nobody follows a dead URL. */
   clearLink(invoice: { id: number; companyId: number }): Promise<void>;
   /** The payment already registered with this memo (the gateway transaction id), if any. */

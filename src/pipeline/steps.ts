@@ -253,6 +253,10 @@ export class LinkSteps {
         invoice: invoice.name,
       },
     });
+    // Read before the transaction, which cannot wait for Odoo (cached per company).
+    const company = this.deps.hooks?.onLinkCreated
+      ? await this.deps.ledger.companyContact(row.companyId)
+      : undefined;
     const next = this.deps.db
       .transaction(() => {
         const updated = links.transition(
@@ -261,7 +265,7 @@ export class LinkSteps {
           { linkId: link.id, linkUrl: link.url },
           now(),
         );
-        if (updated) this.deps.hooks?.onLinkCreated?.(updated, { invoice });
+        if (updated && company) this.deps.hooks?.onLinkCreated?.(updated, { invoice, company });
         return updated;
       })
       .immediate();

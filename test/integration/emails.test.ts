@@ -77,6 +77,9 @@ describe('invoice emails through the pipeline', () => {
       // The stack's partner speaks French.
       expect(message?.subject).toMatch(/Facture/);
       expect(message?.html).toContain(`${stack.mytpe.url}/pay/${slug}`);
+      // The company presents itself with its name and contact from res.company.
+      expect(message?.html).toContain('Test SARL');
+      expect(message?.html).toContain('billing@test-sarl.example.com');
       const pdf = message?.attachments.find((attachment) => attachment.contentType === 'application/pdf');
       expect(pdf?.content.subarray(0, 4).toString()).toBe('%PDF');
       expect(

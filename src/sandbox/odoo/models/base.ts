@@ -111,6 +111,7 @@ export function defineBaseModels(reg: Registry): void {
       currency_id: { type: 'many2one', string: 'Currency', relation: 'res.currency', required: true },
       partner_id: { type: 'many2one', string: 'Partner', relation: 'res.partner' },
       email: { type: 'char', string: 'Email' },
+      website: { type: 'char', string: 'Website Link' },
       sequence: { type: 'integer', string: 'Sequence' },
       parent_id: { type: 'many2one', string: 'Parent Company', relation: 'res.company' },
       active: { type: 'boolean', string: 'Active' },

@@ -6,7 +6,7 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log.js';
 import { type MyTpeSandbox, startMyTpeSandbox } from './mytpe/server.js';
 import { startOdooSandbox } from './odoo/server.js';
-import { startSmtpCapture } from './smtp/capture.js';
+import { captureSmtpConfig, startSmtpCapture } from './smtp/capture.js';
 
 /**
  * Sandbox mode: the no-config default. Starts the Odoo emulator (seeded with a DZD company,
@@ -66,19 +66,7 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
     mail: {
       ...base.mail,
       enabled: true,
-      smtp: {
-        host: smtp.host,
-        port: smtp.port,
-        secure: false,
-        requireTLS: false,
-        tls: { rejectUnauthorized: false },
-        from: '"Sandbox SARL" <billing@sandbox.example.com>',
-        maxConnections: 1,
-        maxMessages: 100,
-        connectionTimeoutMs: 5_000,
-        greetingTimeoutMs: 5_000,
-        socketTimeoutMs: 10_000,
-      },
+      smtp: captureSmtpConfig(smtp, '"Sandbox SARL" <billing@sandbox.example.com>'),
     },
     // Faster passes than production so a newcomer sees the whole cycle within a minute.
     schedule: { ...base.schedule, publish: '*/10 * * * * *', confirm: '*/15 * * * * *' },

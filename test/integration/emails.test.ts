@@ -5,7 +5,7 @@ import { simpleParser } from 'mailparser';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
 import { formatStatus } from '../../src/output/status.js';
-import { type SmtpCapture, startSmtpCapture } from '../../src/sandbox/smtp/capture.js';
+import { captureSmtpConfig, type SmtpCapture, startSmtpCapture } from '../../src/sandbox/smtp/capture.js';
 import { type Stack, startStack } from '../support/stack.js';
 
 let stack: Stack;
@@ -26,19 +26,7 @@ async function withMail(): Promise<Stack> {
         enabled: true,
         attachPdf: true,
         pdfTimeoutMs: 5_000,
-        smtp: {
-          host: smtp.host,
-          port: smtp.port,
-          secure: false,
-          requireTLS: false,
-          tls: { rejectUnauthorized: false },
-          from: '"Test SARL" <billing@test.example.com>',
-          maxConnections: 1,
-          maxMessages: 100,
-          connectionTimeoutMs: 5_000,
-          greetingTimeoutMs: 5_000,
-          socketTimeoutMs: 10_000,
-        },
+        smtp: captureSmtpConfig(smtp, '"Test SARL" <billing@test.example.com>'),
       },
     },
   });

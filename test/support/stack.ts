@@ -55,7 +55,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let offsetMs = 0;
   const odoo = await startOdooSandbox({ now: () => new Date(Date.now() + offsetMs), ...options.odoo });
   const mytpe = await startMyTpeSandbox();
-  const companyId = odoo.models.createCompany({ name: 'Test SARL', currency: 'DZD', email: 'billing@test-sarl.example.com' });
+  const companyId = odoo.models.createCompany({
+    name: 'Test SARL',
+    currency: 'DZD',
+    email: 'billing@test-sarl.example.com',
+  });
   const journalId = odoo.models.createJournal({ name: 'Bank', type: 'bank', code: 'TBNK', companyId });
   const partnerId = odoo.models.createPartner({
     name: 'Customer One',

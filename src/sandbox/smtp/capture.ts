@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SMTPServer } from 'smtp-server';
+import type { SmtpConfig } from '../../mail/transport.js';
 
 export interface SmtpCaptureOptions {
   /** Where .eml files go (created if missing). */
@@ -16,6 +17,23 @@ export interface SmtpCaptureOptions {
   /** 0 (default) picks a free port. */
   port?: number;
   host?: string;
+}
+
+/** SMTP settings that deliver to a capture: plain text on loopback, one connection. */
+export function captureSmtpConfig(capture: Pick<SmtpCapture, 'host' | 'port'>, from: string): SmtpConfig {
+  return {
+    host: capture.host,
+    port: capture.port,
+    secure: false,
+    requireTLS: false,
+    tls: { rejectUnauthorized: false },
+    from,
+    maxConnections: 1,
+    maxMessages: 100,
+    connectionTimeoutMs: 5_000,
+    greetingTimeoutMs: 5_000,
+    socketTimeoutMs: 10_000,
+  };
 }
 
 export interface SmtpCapture {

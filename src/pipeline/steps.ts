@@ -100,6 +100,8 @@ export class LinkSteps {
     try {
       return await this.run(claimed, hint ?? {});
     } catch (error) {
+      // A halt stops the whole pass; anything else is this link's failure.
+      if (error instanceof HaltError) throw error;
       return [this.fail(claimed, error)];
     } finally {
       links.release(row.id, owner);

@@ -98,6 +98,22 @@ describe('each Odoo error class ends as a clear log line and a retried or failed
     expect(stack.mytpe.links()).toHaveLength(0);
   });
 
+  it('halts the pass when the credentials are refused in the middle of the work', async () => {
+    // One at a time, so "after" is well defined.
+    const { app } = await ready({ concurrency: 1 });
+    stack.createInvoices(3);
+    stack.odoo.faults.failNext(
+      { model: 'account.move', method: 'write' },
+      { name: 'odoo.exceptions.AccessDenied', message: 'Access Denied' },
+    );
+    await expect(app.pipeline.publish()).rejects.toThrow(/Access Denied/);
+    // The first write was refused; nothing else was sent to Odoo after it.
+    const writes = stack.odoo.calls.filter((call) => call.modelMethod === 'write');
+    expect(writes).toHaveLength(1);
+    expect(app.runs.latest('publish')[0]?.outcome).toBe('failed');
+    expect(app.runs.latest('publish')[0]?.summary?.halted).toMatch(/Access Denied/);
+  });
+
   it('halts when an API key is revoked while running (AccessDenied on a call)', async () => {
     const { app } = await ready();
     stack.odoo.faults.failNext(

@@ -105,6 +105,8 @@ program
       const events = await runtime.app.pipeline.processEvents();
       const confirm = await runtime.app.pipeline.confirm();
       await runtime.app.mail?.runOnce();
+      // The mail worker may have owed the accountant a note (a customer without an address).
+      await runtime.app.pipeline.postNotes();
       printSummary('publish', publish);
       printSummary('confirm', confirm);
       if (events.processed + events.unknown > 0)

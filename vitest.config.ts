@@ -14,13 +14,17 @@ export default defineConfig({
         test: {
           name: 'unit-integration',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/crash/**', 'test/e2e/**', 'node_modules/**'],
+          exclude: ['test/crash/**', 'test/processes/**', 'test/e2e/**', 'node_modules/**'],
           sequence: { groupOrder: 0 },
         },
       },
       {
         extends: true,
-        test: { name: 'crash', include: ['test/crash/**/*.test.ts'], sequence: { groupOrder: 1 } },
+        test: {
+          name: 'processes',
+          include: ['test/crash/**/*.test.ts', 'test/processes/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+        },
       },
       {
         extends: true,

@@ -4,33 +4,49 @@ import type { Config } from './config/schema.js';
 import { createHttpServer } from './http/server.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
+import { isOdooError, type OdooError } from './odoo/errors.js';
 import { type SandboxEnvironment, startSandboxEnvironment } from './sandbox/demo.js';
 
 export interface Runtime {
   readonly app: App;
   readonly sandbox: SandboxEnvironment | undefined;
+  /** Set when Odoo refused our credentials at start (only with `tolerateRefusedLogin`). */
+  readonly refusedBy: OdooError | undefined;
   close(): Promise<void>;
 }
 
 /**
  * Builds the app, entering sandbox mode only when no Odoo is configured, and checks Odoo before
- * any schedule starts.
+ * any schedule starts. With `tolerateRefusedLogin`, refused credentials do not throw: the daemon
+ * must stay up rather than exit, or its supervisor would restart it into another failed login,
+ * and a few of those lock the whole IP out of Odoo.
  */
-export async function startRuntime(config: Config, log: Logger): Promise<Runtime> {
+export async function startRuntime(
+  config: Config,
+  log: Logger,
+  options: { tolerateRefusedLogin?: boolean } = {},
+): Promise<Runtime> {
   const sandbox = config.odoo ? undefined : await startSandboxEnvironment(config, log);
   let app: App | undefined;
+  let refusedBy: OdooError | undefined;
   try {
     app = createApp(sandbox ? sandbox.config : config, log);
     await app.prepareOdoo();
   } catch (error) {
-    app?.close();
-    await sandbox?.close();
-    throw error;
+    const refused = isOdooError(error, 'access_denied') || isOdooError(error, 'unknown_database');
+    if (refused && options.tolerateRefusedLogin && app) {
+      refusedBy = error;
+    } else {
+      app?.close();
+      await sandbox?.close();
+      throw error;
+    }
   }
   const ready = app;
   return {
     app: ready,
     sandbox,
+    refusedBy,
     async close() {
       ready.close();
       await sandbox?.close();
@@ -62,8 +78,23 @@ export async function listen(
 
 /** `run`: schedules the passes until SIGINT or SIGTERM, then shuts down in order. */
 export async function runDaemon(config: Config, log: Logger & { close(): Promise<void> }): Promise<void> {
-  const runtime = await startRuntime(config, log);
+  const runtime = await startRuntime(config, log, { tolerateRefusedLogin: true });
   const { app } = runtime;
+  if (runtime.refusedBy) {
+    // Stay up, idle: webhooks are still stored (and handled after a restart with good
+    // credentials), /readyz says why, and no further login is attempted.
+    const { server } = await listen(app, { trigger: () => Promise.resolve() });
+    log.error(
+      `ALERT: odoo-paylink is idle: ${runtime.refusedBy.message}. Fix the credentials and restart it; it will not retry by itself.`,
+    );
+    process.send?.('ready');
+    await untilStopped(log, async () => {
+      await server.close();
+      await runtime.close();
+    });
+    await log.close();
+    return;
+  }
   const scheduler = createScheduler(app);
   const { server, url } = await listen(app, scheduler);
   runtime.sandbox?.connectWebhooks(url);
@@ -82,27 +113,33 @@ export async function runDaemon(config: Config, log: Logger & { close(): Promise
   });
   process.send?.('ready');
 
-  await new Promise<void>((resolve) => {
+  // Order: no new schedules, no new HTTP requests, drain, then close the database.
+  await untilStopped(log, async () => {
+    await scheduler.stop();
+    await server.close();
+    await app.mail?.stop();
+    await runtime.close();
+  });
+  log.info('odoo-paylink stopped cleanly');
+  await log.close();
+}
+
+/** Resolves once SIGINT or SIGTERM was handled by `stop`; a second signal exits at once. */
+function untilStopped(log: Logger, stop: () => Promise<void>): Promise<void> {
+  return new Promise<void>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
+    const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         log.error(`second ${signal}: exiting at once`);
         process.exit(1);
       }
       stopping = true;
       log.info(`${signal} received: finishing the work in flight, then stopping`);
-      // Order: no new schedules, no new HTTP requests, drain, then close the database.
-      scheduler
-        .stop()
-        .then(() => server.close())
-        .then(() => app.mail?.stop())
-        .then(() => runtime.close())
+      stop()
         .catch((error: unknown) => log.error(`error while stopping: ${(error as Error).message}`))
         .finally(resolve);
     };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
-  log.info('odoo-paylink stopped cleanly');
-  await log.close();
 }

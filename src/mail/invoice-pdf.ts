@@ -70,9 +70,17 @@ async function request(url: string, init: RequestInit, what: string, signal: Abo
 
 /** The invoice PDF bytes, or an InvoicePdfError saying why not (never containing the password). */
 export async function fetchInvoicePdf(options: FetchInvoicePdfOptions): Promise<Buffer> {
-  const { odooUrl, db, login, password, invoiceId, timeoutMs } = options;
-  const signal = AbortSignal.timeout(timeoutMs);
+  const signal = AbortSignal.timeout(options.timeoutMs);
+  const sessionId = await openWebSession(options, signal);
+  return downloadInvoicePdf(options, sessionId, signal);
+}
 
+/** Logs in to Odoo's web client; returns the session id. */
+async function openWebSession(
+  options: Pick<FetchInvoicePdfOptions, 'odooUrl' | 'db' | 'login' | 'password'>,
+  signal: AbortSignal,
+): Promise<string> {
+  const { odooUrl, db, login, password } = options;
   const auth = await request(
     endpoint(odooUrl, 'web/session/authenticate'),
     {
@@ -100,6 +108,16 @@ export async function fetchInvoicePdf(options: FetchInvoicePdfOptions): Promise<
     throw new InvoicePdfError(`Odoo refused the login of ${login} on database ${db}`, 'login_refused');
   }
 
+  return sessionId;
+}
+
+/** Downloads the report with an open session. */
+async function downloadInvoicePdf(
+  options: Pick<FetchInvoicePdfOptions, 'odooUrl' | 'invoiceId' | 'companyId'>,
+  sessionId: string,
+  signal: AbortSignal,
+): Promise<Buffer> {
+  const { odooUrl, invoiceId } = options;
   const report = await request(
     endpoint(odooUrl, `report/pdf/account.report_invoice/${invoiceId}`),
     {
@@ -154,9 +172,38 @@ export async function fetchInvoicePdf(options: FetchInvoicePdfOptions): Promise<
   return bytes;
 }
 
-/** The `fetchPdf(invoiceId)` the mail worker wants, bound to one Odoo connection's settings. */
+/**
+ * The `fetchPdf(invoiceId, companyId)` the mail worker wants, bound to one Odoo connection. It
+ * keeps one web session for all emails (logging in again only when Odoo ends it), and after Odoo
+ * refuses the login once it stops trying: every failed login counts towards Odoo's per-IP
+ * lockout, and an API key, which works for RPC, is refused by the web login every time.
+ */
 export function invoicePdfFetcher(
-  settings: Omit<FetchInvoicePdfOptions, 'invoiceId'>,
+  settings: Omit<FetchInvoicePdfOptions, 'invoiceId' | 'companyId'>,
 ): (invoiceId: number, companyId?: number) => Promise<Buffer> {
-  return (invoiceId, companyId) => fetchInvoicePdf({ ...settings, invoiceId, companyId });
+  let session: Promise<string> | undefined;
+  let refused: InvoicePdfError | undefined;
+  const login = (signal: AbortSignal): Promise<string> => {
+    session ??= openWebSession(settings, signal).catch((error: unknown) => {
+      session = undefined;
+      if (error instanceof InvoicePdfError && error.kind === 'login_refused') refused = error;
+      throw error;
+    });
+    return session;
+  };
+  return async (invoiceId, companyId) => {
+    if (refused) {
+      throw new InvoicePdfError(`PDF downloads are off until restart: ${refused.message}`, 'login_refused');
+    }
+    const signal = AbortSignal.timeout(settings.timeoutMs);
+    const target = { odooUrl: settings.odooUrl, invoiceId, companyId };
+    try {
+      return await downloadInvoicePdf(target, await login(signal), signal);
+    } catch (error) {
+      // Our session ended (expired or rotated): log in once more and try again.
+      if (!(error instanceof InvoicePdfError) || error.kind !== 'login_refused' || refused) throw error;
+      session = undefined;
+      return downloadInvoicePdf(target, await login(signal), signal);
+    }
+  };
 }

@@ -1,0 +1,71 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type Stack, startStack } from '../support/stack.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+let stack: Stack;
+let child: ChildProcess | undefined;
+
+afterEach(async () => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  await stack?.close();
+});
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+describe('refused Odoo credentials at start', () => {
+  it('keep the daemon up and idle, with one login attempt, an alert and /readyz 503', async () => {
+    stack = await startStack();
+    const port = await freePort();
+    const configFile = path.join(stack.dir, 'config.json');
+    writeFileSync(
+      configFile,
+      JSON.stringify({
+        ...stack.config,
+        odoo: { ...stack.config.odoo, password: 'not-the-password' },
+        http: { host: '127.0.0.1', port },
+        schedule: { publish: '* * * * * *', confirm: '* * * * * *', timezone: 'UTC' },
+      }),
+    );
+    let output = '';
+    child = spawn(process.execPath, ['dist/cli.js', 'run', '--config', configFile, '--log-format', 'json'], {
+      cwd: ROOT,
+      env: { ...process.env, PAYLINK_CONFIG: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const deadline = Date.now() + 20_000;
+    while (!output.includes('odoo-paylink is idle') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(output).toContain('ALERT: odoo-paylink is idle');
+    // Several schedule ticks later it is still up and has not tried again.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    expect(child.exitCode).toBeNull();
+    const logins = stack.odoo.calls.filter((call) => call.service === 'common' && call.method !== 'version');
+    expect(logins).toHaveLength(1);
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(JSON.stringify(await ready.json())).toContain('refused the login');
+    expect(output).not.toContain('not-the-password');
+
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    expect(code).toBe(0);
+  }, 40_000);
+});

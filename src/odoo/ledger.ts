@@ -127,6 +127,24 @@ export class OdooLedger implements InvoiceLedger {
     }
   }
 
+  async paymentMemosPresent(companyId: number, memos: readonly string[]): Promise<Set<string>> {
+    const field = await this.paymentMemoField(companyId);
+    const schema = z.object({ [field]: z.union([z.string(), z.literal(false)]) }).loose();
+    const present = new Set<string>();
+    for (let index = 0; index < memos.length; index += 200) {
+      const batch = memos.slice(index, index + 200);
+      const found = await this.odoo.searchRead('account.payment', [[field, 'in', batch]], schema, {
+        fields: [field],
+        companyIds: [companyId],
+      });
+      for (const payment of found) {
+        const memo = payment[field];
+        if (typeof memo === 'string') present.add(memo);
+      }
+    }
+    return present;
+  }
+
   async findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null> {
     const field = await this.paymentMemoField(companyId);
     const schema = z

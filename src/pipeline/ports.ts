@@ -42,6 +42,8 @@ export interface InvoiceLedger {
   clearLink(invoice: { id: number; companyId: number }): Promise<void>;
   /** The payment already registered with this memo (the gateway transaction id), if any. */
   findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null>;
+  /** Which of these memos have a payment in Odoo (reconciliation checks many at once). */
+  paymentMemosPresent(companyId: number, memos: readonly string[]): Promise<Set<string>>;
   /** Registers a payment on the invoice through account.payment.register; returns the account.payment id. */
   registerPayment(
     invoice: { id: number; companyId: number },

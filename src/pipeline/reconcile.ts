@@ -55,6 +55,11 @@ export async function reconcile(
   let matched = 0;
   const seenTransactions = new Set<string>();
   const gateways = new Map(companies.map((company) => [company.gateway.id, company.gateway]));
+  const toVerify: Array<{
+    companyId: number;
+    memo: string;
+    entry: Omit<Discrepancy, 'kind' | 'detail' | 'fixed'>;
+  }> = [];
 
   for (const gateway of gateways.values()) {
     const currencies = new Map<string, number>();
@@ -97,17 +102,12 @@ export async function reconcile(
         continue;
       }
       if (row.state === 'registered') {
-        const inOdoo = await ledger.findPaymentByMemo(row.companyId, payment.transactionId);
-        if (inOdoo) matched++;
-        else {
-          discrepancies.push({
-            ...base,
-            ...where,
-            kind: 'paid_not_registered',
-            detail: 'recorded as registered, but Odoo has no payment with this memo (deleted?)',
-            fixed: false,
-          });
-        }
+        // Checked against Odoo below, in one query per company.
+        toVerify.push({
+          companyId: row.companyId,
+          memo: payment.transactionId,
+          entry: { ...base, ...where },
+        });
         continue;
       }
       const after = options.fix ? await fixRow(steps, links.byId(row.id) ?? row) : row;
@@ -115,11 +115,29 @@ export async function reconcile(
     }
   }
 
+  for (const companyId of new Set(toVerify.map((item) => item.companyId))) {
+    const items = toVerify.filter((item) => item.companyId === companyId);
+    const present = await ledger.paymentMemosPresent(
+      companyId,
+      items.map((item) => item.memo),
+    );
+    for (const item of items) {
+      if (present.has(item.memo)) matched++;
+      else {
+        discrepancies.push({
+          ...item.entry,
+          kind: 'paid_not_registered',
+          detail: 'recorded as registered, but Odoo has no payment with this memo (deleted?)',
+          fixed: false,
+        });
+      }
+    }
+  }
+
   // Payments we registered whose transaction the gateway did not list in the window: ask the link.
-  for (const row of links.inStates(['registered'])) {
+  for (const row of links.registeredBetween(window.since.getTime(), window.until.getTime())) {
     if (!row.transactionId || !row.linkId || seenTransactions.has(`${row.gateway}:${row.transactionId}`))
       continue;
-    if (row.updatedAt < window.since.getTime() || row.updatedAt >= window.until.getTime()) continue;
     const gateway = gateways.get(row.gateway);
     if (!gateway) continue;
     const snapshot = await gateway

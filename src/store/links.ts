@@ -321,6 +321,16 @@ export class LinkRepository {
     return released;
   }
 
+  /** Links registered (last changed) in [since, until), for reconciliation. */
+  registeredBetween(since: number, until: number): LinkRow[] {
+    return this.db
+      .prepare<[number, number], RawLinkRow>(
+        `SELECT * FROM links WHERE state = 'registered' AND updated_at >= ? AND updated_at < ? ORDER BY id`,
+      )
+      .all(since, until)
+      .map(toRow);
+  }
+
   /** The decimals recorded for a currency on any link (the currency's exponent from Odoo). */
   decimalsOf(currency: string): number | undefined {
     return this.db

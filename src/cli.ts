@@ -164,6 +164,30 @@ program
   );
 
 program
+  .command('retry')
+  .description('resume a failed link of an invoice at the step it failed at (after fixing the cause)')
+  .argument('<invoice>', 'Odoo invoice id (account.move id)', parseInvoiceId)
+  .action((invoiceId: number) =>
+    withApp(program, async (app) => {
+      const link = app.links.currentForInvoice(invoiceId);
+      if (link?.state !== 'failed') {
+        throw new Error(
+          `invoice ${invoiceId} has no failed link${link ? ` (its link is ${link.state})` : ''}`,
+        );
+      }
+      const resumed = app.pipeline.steps.retryFailed(link);
+      if (!resumed)
+        throw new Error(`the link of invoice ${invoiceId} cannot be retried (no failed step recorded)`);
+      await app.prepareOdoo();
+      const outcomes = await app.pipeline.steps.advance(resumed);
+      await app.pipeline.postNotes();
+      console.log(
+        `${link.invoiceName}: ${outcomes.join(', ') || 'unchanged'}; now ${app.links.byId(link.id)?.state}`,
+      );
+    }),
+  );
+
+program
   .command('resend')
   .description('email the payment link of an invoice again, on purpose')
   .argument('<invoice>', 'Odoo invoice id (account.move id)', parseInvoiceId)

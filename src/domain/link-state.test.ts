@@ -31,8 +31,8 @@ describe('link state machine', () => {
     expect(canTransition('expired', 'refund_needed')).toBe(true);
   });
 
-  it('has no transition into creating: a new link is a new row', () => {
-    for (const state of LINK_STATES) expect(canTransition(state, 'creating')).toBe(false);
+  it('enters creating only by retrying a failed creation: a new link is a new row', () => {
+    for (const state of LINK_STATES) expect(canTransition(state, 'creating')).toBe(state === 'failed');
   });
 
   it('only lets closed, expired or refunded links be replaced', () => {

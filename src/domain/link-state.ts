@@ -8,7 +8,7 @@
  *                                 │      └───► refund_needed   (paid, but the invoice was already settled or closed)
  *                                 ├─► closing ─► closed        (invoice cancelled, reset, reversed or paid elsewhere)
  *                                 └─► expired                  (gateway closed it unpaid: replaced by a new link)
- *   any working state ─► failed   (permanent refusal, last_error says why)
+ *   any working state ─► failed   (permanent refusal, last_error says why; `retry` resumes the step)
  */
 export const LINK_STATES = [
   'creating',
@@ -35,14 +35,15 @@ export const WORKING_STATES: readonly LinkState[] = ['creating', 'writing_back',
 export const REPLACEABLE_STATES: readonly LinkState[] = ['closed', 'expired', 'refund_needed'];
 
 const ALLOWED_FROM: Readonly<Record<LinkState, readonly LinkState[]>> = {
-  creating: [],
-  writing_back: ['creating'],
-  open: ['writing_back'],
-  paid: ['open', 'writing_back'],
+  // 'failed' into a working state is only an admin's retry of the step that failed.
+  creating: ['failed'],
+  writing_back: ['creating', 'failed'],
+  open: ['writing_back', 'failed'],
+  paid: ['open', 'writing_back', 'failed'],
   registered: ['paid'],
   mismatch: ['open', 'writing_back', 'paid'],
   refund_needed: ['open', 'writing_back', 'paid', 'closing', 'closed', 'expired'],
-  closing: ['creating', 'writing_back', 'open'],
+  closing: ['creating', 'writing_back', 'open', 'failed'],
   // 'open' too: the merchant closed the link at the gateway, nothing is left to do.
   closed: ['closing', 'open', 'writing_back'],
   expired: ['open', 'writing_back'],

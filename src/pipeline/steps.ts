@@ -177,6 +177,26 @@ export class LinkSteps {
     }
   }
 
+  /**
+   * An admin's retry of a failed link: back to the step it failed at, due now. Every step is
+   * idempotent, so resuming is safe whatever happened before the failure.
+   */
+  retryFailed(row: LinkRow): LinkRow | undefined {
+    if (row.state !== 'failed' || !row.failedStep) return undefined;
+    const next = this.deps.links.transition(
+      row.id,
+      row.failedStep,
+      { stateReason: 'retried by an admin' },
+      this.deps.now(),
+      ['failed'],
+    );
+    if (next)
+      this.deps.log.info(`retrying invoice ${row.invoiceName} from step ${row.failedStep}, as asked`, {
+        invoice: row.invoiceName,
+      });
+    return next;
+  }
+
   /** Gives the invoice of a finished link a new one (next sequence) when it can still be paid. */
   private async replace(expired: LinkRow, hinted?: Invoice): Promise<void> {
     const { links, now, settings, log } = this.deps;
@@ -536,7 +556,7 @@ export class LinkSteps {
     if (giveUp) {
       const note =
         row.state === 'creating' ? notes.creationRefused(this.gatewayName(row), failure.message) : undefined;
-      this.commit(row, 'failed', { stateReason: failure.message }, note, [row.state]);
+      this.commit(row, 'failed', { stateReason: failure.message, failedStep: row.state }, note, [row.state]);
       links.recordFailure(row.id, failure.message, 0, now());
       log.error(
         `gave up on invoice ${row.invoiceName} at step ${row.state}: ${failure.message}; a person must look at it`,

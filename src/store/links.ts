@@ -16,6 +16,7 @@ export interface LinkRow {
   readonly linkUrl: string | null;
   readonly state: LinkState;
   readonly stateReason: string | null;
+  readonly failedStep: LinkState | null;
   readonly transactionId: string | null;
   readonly paidMinor: number | null;
   readonly paidCurrency: string | null;
@@ -43,6 +44,7 @@ interface RawLinkRow {
   link_url: string | null;
   state: LinkState;
   state_reason: string | null;
+  failed_step: LinkState | null;
   transaction_id: string | null;
   paid_minor: number | null;
   paid_currency: string | null;
@@ -69,6 +71,7 @@ function toRow(raw: RawLinkRow): LinkRow {
     linkUrl: raw.link_url,
     state: raw.state,
     stateReason: raw.state_reason,
+    failedStep: raw.failed_step,
     transactionId: raw.transaction_id,
     paidMinor: raw.paid_minor,
     paidCurrency: raw.paid_currency,
@@ -84,6 +87,7 @@ function toRow(raw: RawLinkRow): LinkRow {
 
 /** Columns a transition may set along with the state. */
 export interface LinkPatch {
+  failedStep?: LinkState;
   linkId?: string;
   linkUrl?: string;
   stateReason?: string | null;
@@ -94,6 +98,7 @@ export interface LinkPatch {
 }
 
 const PATCH_COLUMNS: Readonly<Record<keyof LinkPatch, string>> = {
+  failedStep: 'failed_step',
   linkId: 'link_id',
   linkUrl: 'link_url',
   stateReason: 'state_reason',

@@ -19,6 +19,8 @@ export const MIGRATIONS: readonly string[] = [
     state TEXT NOT NULL CHECK (state IN ('creating','writing_back','open','paid','registered','mismatch',
                                          'refund_needed','closing','closed','expired','failed')),
     state_reason TEXT,
+    -- The step a failed link failed at, so an admin's retry resumes it.
+    failed_step TEXT,
     transaction_id TEXT,
     paid_minor INTEGER,
     paid_currency TEXT,

@@ -172,5 +172,13 @@ describe('following invoice changes in Odoo', () => {
     expect(row?.stateReason).toContain('The selected MyTPE Pay instance is not active.');
     const note = notesOf(id!).find((body) => body.includes('refused to create a payment link'));
     expect(note).toBeDefined();
+    // Passes leave it alone; once the admin fixed the cause, a retry resumes it.
+    await app.pipeline.publish();
+    expect(stack.mytpe.links()).toHaveLength(0);
+    stack.mytpe.setInstanceStatus(stack.mytpe.instanceId, 'active');
+    const resumed = app.pipeline.steps.retryFailed(row!);
+    expect(resumed?.state).toBe('creating');
+    expect(await app.pipeline.steps.advance(resumed!)).toEqual(['created', 'written_back']);
+    expect(stack.odoo.models.invoiceFieldValue(id!, 'x_mytpe_link_id')).toBe(stack.mytpe.links()[0]?.id);
   });
 });

@@ -147,6 +147,9 @@ export class Pipeline {
     for (;;) {
       const due = events.due(now(), 100);
       if (due.length === 0) break;
+      // Several events often name one link (transaction.completed, then pay_link.closed): the
+      // link is looked at once for all of them.
+      const byLink = new Map<number, typeof due>();
       for (const event of due) {
         const row =
           (event.linkId ? links.byLinkId(event.gateway, event.linkId) : undefined) ??
@@ -164,20 +167,27 @@ export class Pipeline {
           );
           continue;
         }
+        byLink.set(row.id, [...(byLink.get(row.id) ?? []), event]);
+      }
+      for (const [rowId, linkEvents] of byLink) {
+        const row = links.byId(rowId);
+        if (!row) continue;
         let outcomes: StepOutcome[];
         try {
           outcomes = await this.steps.advance(row, { recheck: true });
         } catch (error) {
-          events.postpone(event.id, (error as Error).message, now() + 60_000);
+          for (const event of linkEvents) events.postpone(event.id, (error as Error).message, now() + 60_000);
           throw error;
         }
-        if (outcomes.includes('busy')) {
-          // Another pass holds the link right now; look again in a moment.
-          events.postpone(event.id, 'link busy', now() + 1_000);
-          result.postponed++;
-        } else {
-          events.finish(event.id, 'processed', now());
-          result.processed++;
+        for (const event of linkEvents) {
+          if (outcomes.includes('busy')) {
+            // Another pass holds the link right now; look again in a moment.
+            events.postpone(event.id, 'link busy', now() + 1_000);
+            result.postponed++;
+          } else {
+            events.finish(event.id, 'processed', now());
+            result.processed++;
+          }
         }
       }
       if (result.postponed > 0) break;

@@ -26,8 +26,6 @@ export type StepOutcome =
 export interface StepHint {
   /** The invoice as just read from Odoo, saving a read. */
   readonly invoice?: Invoice;
-  /** What the gateway says about the link now (reconciliation already has it). */
-  readonly snapshot?: LinkSnapshot;
   /** Look at closed and expired links too: a payment may have arrived on them. */
   readonly recheck?: boolean;
 }
@@ -133,7 +131,7 @@ export class LinkSteps {
       ) {
         await this.replace(current, hint.invoice);
       }
-      // A snapshot describes the link as it was; the next step reads what it needs afresh.
+      // A recheck was for the first step only; the next steps read what they need afresh.
       hint = { ...(hint.invoice ? { invoice: hint.invoice } : {}) };
     }
     return outcomes;
@@ -149,7 +147,7 @@ export class LinkSteps {
       case 'writing_back':
         return this.writeBack(row);
       case 'open': {
-        const snapshot = hint.snapshot ?? (await this.snapshot(row));
+        const snapshot = await this.snapshot(row);
         const result = await this.applySnapshot(row, snapshot);
         if (result.outcome === 'unchanged') {
           // Webhooks bring news at once; polling is the safety net, sparser as a link ages.
@@ -168,7 +166,7 @@ export class LinkSteps {
       case 'expired':
         // Only on a hint that money may have arrived (webhook, reconcile): is it on this link?
         if (!hint.recheck || !row.linkId) return { outcome: 'unchanged' };
-        return this.applySnapshot(row, hint.snapshot ?? (await this.snapshot(row)));
+        return this.applySnapshot(row, await this.snapshot(row));
       case 'registered':
       case 'mismatch':
       case 'refund_needed':

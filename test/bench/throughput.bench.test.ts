@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { signMyTpePayload } from '../../src/gateways/mytpe/webhook.js';
-import { type Stack, startStack, WEBHOOK_SECRET } from '../support/stack.js';
+import { type Stack, startStack } from '../support/stack.js';
+import { signedWebhookHeaders } from '../support/webhook.js';
 
 /**
  * Throughput of the real pipeline over the loopback sandboxes. Run with `npm run bench`; the
@@ -99,17 +99,9 @@ describe(`pipeline throughput, ${INVOICES} invoices`, () => {
             pay_link: { id: `l-${index}` },
           },
         });
-        const timestamp = String(Math.floor(Date.now() / 1000));
+        const headers = signedWebhookHeaders(body);
         const start = performance.now();
-        const response = await fetch(`${url}/webhooks/mytpe`, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'x-mytpepay-timestamp': timestamp,
-            'x-mytpepay-signature': signMyTpePayload(body, timestamp, WEBHOOK_SECRET),
-          },
-          body,
-        });
+        const response = await fetch(`${url}/webhooks/mytpe`, { method: 'POST', headers, body });
         await response.text();
         samples.push(performance.now() - start);
         expect(response.status).toBe(200);

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app.js';
-import { signMyTpePayload } from '../../src/gateways/mytpe/webhook.js';
 import { type Stack, startStack, WEBHOOK_SECRET } from '../support/stack.js';
+import { signedWebhookHeaders } from '../support/webhook.js';
 
 let stack: Stack;
 
@@ -50,16 +50,11 @@ async function post(
     path?: string;
   } = {},
 ): Promise<{ status: number; json: unknown }> {
-  const timestamp = String(options.timestamp ?? Math.floor(Date.now() / 1000));
-  const headers: Record<string, string> = {
-    'content-type': 'application/json',
-    'x-mytpepay-event': 'transaction.completed',
-  };
-  if (options.secret !== null) {
-    headers['x-mytpepay-timestamp'] = timestamp;
-    headers['x-mytpepay-signature'] = signMyTpePayload(body, timestamp, options.secret ?? WEBHOOK_SECRET);
-  }
-  if (options.deliveryId) headers['x-mytpepay-delivery-id'] = options.deliveryId;
+  const { secret, ...signing } = options;
+  const headers =
+    secret === null
+      ? { 'content-type': 'application/json', 'x-mytpepay-event': 'transaction.completed' }
+      : signedWebhookHeaders(body, { ...signing, ...(secret ? { secret } : {}) });
   const response = await fetch(`${url}${options.path ?? '/webhooks/mytpe'}`, {
     method: options.method ?? 'POST',
     headers,
@@ -122,14 +117,9 @@ describe('POST /webhooks/mytpe', () => {
   it('rejects a tampered body even with a valid signature of the original', async () => {
     const { url, app } = await served();
     const body = JSON.stringify(payload('link', 't1'));
-    const timestamp = String(Math.floor(Date.now() / 1000));
     const response = await fetch(`${url}/webhooks/mytpe`, {
       method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'x-mytpepay-timestamp': timestamp,
-        'x-mytpepay-signature': signMyTpePayload(body, timestamp, WEBHOOK_SECRET),
-      },
+      headers: signedWebhookHeaders(body),
       body: body.replace('1500', '1'),
     });
     expect(response.status).toBe(401);

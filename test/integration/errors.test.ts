@@ -167,6 +167,7 @@ describe('each gateway error class ends as a clear log line and a retried or fai
     const { app, id } = await ready();
     stack.mytpe.faults.dropResponseAfterCreateNext(1);
     await app.pipeline.publish();
+    stack.advanceOdooClock(1_000);
     await app.pipeline.publish();
     expect(stack.mytpe.links()).toHaveLength(1);
     expect(stack.odoo.models.invoiceFieldValue(id, 'x_mytpe_link_id')).toBe(stack.mytpe.links()[0]!.id);
@@ -183,6 +184,8 @@ describe('each gateway error class ends as a clear log line and a retried or fai
     const first = await app2.pipeline.confirm();
     expect(first.retrying).toBe(1);
     expect(app2.links.inStates(['open'])[0]?.lastError).toContain('got no answer within 300 ms');
+    // Past the (1 ms) backoff, whatever the clock's resolution.
+    stack.advanceOdooClock(1_000);
     await app2.pipeline.confirm();
     expect(stack.odoo.models.getInvoice(id).payment_state).toBe('paid');
   });

@@ -14,7 +14,8 @@ export default defineConfig({
         test: {
           name: 'unit-integration',
           include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-          exclude: ['test/crash/**', 'test/processes/**', 'test/e2e/**', 'node_modules/**'],
+          // The benchmark is `npm run bench`, never part of `npm test`.
+          exclude: ['test/crash/**', 'test/processes/**', 'test/e2e/**', 'test/bench/**', 'node_modules/**'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -16,6 +16,8 @@ import { captureSmtpConfig, startSmtpCapture } from './smtp/capture.js';
  */
 export interface SandboxEnvironment {
   readonly config: Config;
+  /** The emulated Odoo's administrator, who runs the setup step the daemon's own user may not. */
+  readonly admin: { db: string; login: string; password: string };
   readonly odooUrl: string;
   readonly mytpe: MyTpeSandbox;
   readonly mailDir: string;
@@ -28,6 +30,19 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
   const workDir = mkdtempSync(path.join(tmpdir(), 'odoo-paylink-sandbox-'));
   const odoo = await startOdooSandbox({ version: '18.0' });
   const seeded = odoo.models.seedDemo({ invoices: base.sandbox.invoices });
+  // The daemon acts as a dedicated Billing-rights user, as in production; the emulated admin
+  // only runs the setup step.
+  const bot = {
+    login: 'paylink-bot',
+    password: `bot-${randomBytes(12).toString('hex')}`,
+  };
+  odoo.models.createUser({
+    name: 'Paylink Bot',
+    ...bot,
+    email: 'paylink-bot@sandbox.example.com',
+    groups: ['billing'],
+    companyIds: [seeded.companyId],
+  });
   const mytpe = await startMyTpeSandbox({ instances: [{ name: 'Sandbox SARL' }] });
   const mailDir = path.join(workDir, 'mail');
   const smtp = await startSmtpCapture({ dir: mailDir });
@@ -37,11 +52,12 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
     odoo: {
       url: odoo.url,
       db: odoo.db,
-      login: odoo.login,
-      password: odoo.password,
+      login: bot.login,
+      password: bot.password,
       protocol: 'jsonrpc',
       timeoutMs: 10_000,
-      createFields: true,
+      createFields: false,
+      allowNeutralized: false,
     },
     companies: [
       {
@@ -56,11 +72,11 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
         baseUrl: `${mytpe.url}/api/v2/mytpe-pay`,
         apiKey: mytpe.apiKey,
         apiSecret: mytpe.apiSecret,
-        webhookSecret,
+        webhookSecrets: { [mytpe.instanceId]: webhookSecret },
         timeoutMs: 10_000,
       },
     },
-    store: { path: path.join(workDir, 'paylink.db') },
+    store: { ...base.store, path: path.join(workDir, 'paylink.db') },
     // A free port: several sandboxes (tests, a second terminal) may run side by side.
     http: { ...base.http, port: 0 },
     mail: {
@@ -85,6 +101,7 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
   );
   return {
     config,
+    admin: { db: odoo.db, login: odoo.login, password: odoo.password },
     odooUrl: odoo.url,
     mytpe,
     mailDir,

@@ -319,7 +319,8 @@ export async function startMyTpeSandbox(options: MyTpeSandboxOptions = {}): Prom
 
   function linkOrThrow(idOrSlug: string): SandboxLink {
     const link = state.findLink(idOrSlug);
-    if (!link) throw new ApiError(404, { success: false, message: 'Payment link not found.' });
+    // What the real MyTPE answers for a deleted (or someone else's) link.
+    if (!link) throw new ApiError(404, { message: 'Not found.' });
     return link;
   }
 

@@ -292,7 +292,8 @@ export class SandboxState {
 
   link(id: string): SandboxLink {
     const found = this.linkMap.get(id);
-    if (!found) throw new ApiError(404, { success: false, message: 'Payment link not found.' });
+    // What the real MyTPE answers for a deleted (or someone else's) link.
+    if (!found) throw new ApiError(404, { message: 'Not found.' });
     return this.refresh(found);
   }
 

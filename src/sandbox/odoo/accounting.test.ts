@@ -495,7 +495,8 @@ describe('message_post', () => {
       body: '<p>Link: <a href="https://pay.example">pay</a></p>',
       body_is_html: true,
     });
-    const messages = models.messages(invoice);
+    // Posting the invoice logged a "Validated" tracking notification first; these are the notes.
+    const messages = models.messages(invoice).filter((m) => m.subtype === 'mail.mt_note');
     expect(messages.map((m) => m.body)).toEqual([
       '<p>Paid &lt;b&gt;online&lt;/b&gt; &amp; done</p>',
       '<p>Link: <a href="https://pay.example">pay</a></p>',
@@ -536,5 +537,67 @@ describe('seedDemo', () => {
     const langs = demo.partnerIds.map((id) => reg.model('res.partner').rows.get(id)?.lang);
     expect(langs).toEqual(expect.arrayContaining(['en_US', 'fr_FR', 'ar_001']));
     expect(demo.partnerIds.some((id) => reg.model('res.partner').rows.get(id)?.email === false)).toBe(true);
+  });
+});
+
+describe('payments as the Billing bot captures show them (56–58)', () => {
+  function paid(version: OdooVersion) {
+    const context = setup({ version });
+    const { models, call } = context;
+    const company = models.createPartner({ name: 'Azure Interior', isCompany: true });
+    const contact = context.reg.create(context.reg.superEnv(), 'res.partner', {
+      name: 'Brandon Freeman',
+      parent_id: company,
+    }).id;
+    const first = models.createInvoice({ partnerId: contact, amount: '100.00' });
+    const second = models.createInvoice({ partnerId: contact, amount: '200.00' });
+    for (const invoice of [first, second]) {
+      register(call, invoice, { communication: `PAY-${invoice}` });
+    }
+    return { ...context, company, contact, first, second };
+  }
+
+  it('refuses to pay from a journal without payment method lines, at action time (56, 56b)', () => {
+    const { call, models, partner, reg } = setup();
+    const invoice = models.createInvoice({ partnerId: partner, amount: '10.00' });
+    const sale = [...reg.model('account.journal').rows.values()].find((journal) => journal.type === 'sale');
+    const wizard = call(
+      'account.payment.register',
+      'create',
+      [{ journal_id: sale?.id ?? 0 }],
+      ctx([invoice]),
+    );
+    expect(typeof wizard).toBe('number');
+    const refused = failure(() =>
+      call('account.payment.register', 'action_create_payments', [[Number(wizard)]]),
+    );
+    expect(refused.className).toBe('odoo.exceptions.ValidationError');
+    expect(refused.message).toBe('Please define a payment method line on your payment.');
+    expect(models.payments()).toHaveLength(0);
+  });
+
+  it("pays to the invoice's commercial partner, with reconciled and invoice ids (57c)", () => {
+    const { call, company, first } = paid('18.0');
+    const [payment] = call('account.payment', 'search_read', [[['memo', '=', `PAY-${first}`]]], {
+      fields: ['partner_id', 'reconciled_invoice_ids', 'invoice_ids'],
+    }) as JsonObject[];
+    expect(payment).toMatchObject({
+      partner_id: [company, 'Azure Interior'],
+      reconciled_invoice_ids: [first],
+      invoice_ids: [first],
+    });
+  });
+
+  it('18.0 drops a search on the non-stored reconciled_invoice_ids, 19.0 filters; invoice_ids filters on both (58, 58b)', () => {
+    const v18 = paid('18.0');
+    expect(
+      v18.call('account.payment', 'search_count', [[['reconciled_invoice_ids', 'in', [v18.first]]]]),
+    ).toBe(2);
+    expect(v18.call('account.payment', 'search_count', [[['invoice_ids', 'in', [v18.first]]]])).toBe(1);
+    const v19 = paid('19.0');
+    expect(
+      v19.call('account.payment', 'search_count', [[['reconciled_invoice_ids', 'in', [v19.first]]]]),
+    ).toBe(1);
+    expect(v19.call('account.payment', 'search_count', [[['invoice_ids', 'in', [v19.second]]]])).toBe(1);
   });
 });

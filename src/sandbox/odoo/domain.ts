@@ -21,11 +21,15 @@ export interface DomainSchema<R> {
   /** Technical model name, for error messages. */
   readonly model: string;
   /**
-   * An accessor for a field path (`state`, `partner_id`, `partner_id.email`), or undefined when the
-   * model has no such field. May throw an Odoo error itself (e.g. a non-stored field).
+   * An accessor for a field path (`state`, `partner_id`, `partner_id.email`), undefined when the
+   * model has no such field, or IGNORED_LEAF for a leaf Odoo drops (a non-stored field on 18.0,
+   * which it only logs). May throw an Odoo error itself (e.g. a non-stored field on 19.0).
    */
-  resolve(path: string): ((record: R) => DomainOperand) | undefined;
+  resolve(path: string): ((record: R) => DomainOperand) | undefined | typeof IGNORED_LEAF;
 }
+
+/** A leaf that holds for every record: Odoo replaced it by TRUE. */
+export const IGNORED_LEAF = 'ignored-leaf';
 
 export type DomainLeaf = readonly [string | number, string, unknown];
 export type DomainToken = '&' | '|' | '!' | DomainLeaf;
@@ -151,6 +155,7 @@ function compileLeaf<R>(leaf: DomainLeaf, schema: DomainSchema<R>): Predicate<R>
     );
   }
   const accessor = schema.resolve(left);
+  if (accessor === IGNORED_LEAF) return () => true;
   if (!accessor) {
     const head = left.split('.')[0] ?? left;
     throw valueError(`Invalid field ${schema.model}.${head} in leaf ${pyRepr(leaf, true)}`);

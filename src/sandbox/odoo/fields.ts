@@ -3,6 +3,7 @@
  * as, x2many commands, dates, and the attributes fields_get describes.
  */
 
+import type { GroupXmlid } from './access.js';
 import type { ScalarType } from './domain.js';
 import { type Json, type JsonObject, pyRepr, valueError } from './errors.js';
 import type { Env, Registry } from './registry.js';
@@ -57,6 +58,10 @@ export interface FieldDef {
   readonly help?: string;
   /** many2one kept in an index, for lookups like "the lines of this move" without a scan. */
   readonly indexed?: boolean;
+  /** Changes leave a chatter message with a mail.tracking.value (mail.thread models only). */
+  readonly tracking?: boolean;
+  /** Only these groups may read or write the field (Odoo's `groups=` on a field). */
+  readonly groups?: readonly GroupXmlid[];
 }
 
 export const MAGIC_FIELDS: { [name: string]: FieldDef } = {
@@ -164,6 +169,8 @@ export function describeField(name: string, field: FieldDef, stored: boolean): J
     string: field.string,
     type: field.type,
   };
+  if (field.type === 'char' || field.type === 'text' || field.type === 'html') description.translate = false;
+  if (field.type === 'char') description.trim = true;
   if (field.relation) description.relation = field.relation;
   if (field.selection) description.selection = field.selection.map(([key, label]) => [key, label]);
   if (field.help) description.help = field.help;

@@ -3,8 +3,9 @@
  * and Python-style binding of positional and keyword arguments.
  */
 import { andDomains } from './domain.js';
-import { expectedSingleton, type Json, type JsonObject, pyRepr, typeError } from './errors.js';
+import { expectedSingleton, type Json, type JsonObject, pyRepr, typeError, valueError } from './errors.js';
 import type { Row } from './fields.js';
+import { getViews } from './models/views.js';
 import type { MethodCall, MethodSpec, SearchOptions } from './registry.js';
 
 export function bindArguments(
@@ -64,12 +65,14 @@ function searchOptions(args: MethodCall['args']): SearchOptions {
 
 export const ORM_METHODS: { [name: string]: MethodSpec } = {
   search: {
+    access: 'read',
     model: true,
     params: ['domain', 'offset', 'limit', 'order'],
     run: ({ reg, env, model, args }) =>
       reg.search(env, model.name, args.domain ?? [], searchOptions(args)).map((row) => row.id),
   },
   search_read: {
+    access: 'read',
     model: true,
     params: ['domain', 'fields', 'offset', 'limit', 'order'],
     run: ({ reg, env, model, args }) => {
@@ -79,6 +82,7 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   search_count: {
+    access: 'read',
     model: true,
     params: ['domain', 'limit'],
     run: ({ reg, env, model, args }) => {
@@ -87,6 +91,7 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   read: {
+    access: 'read',
     params: ['fields', 'load'],
     run: ({ reg, env, model, ids, args }) => {
       reg.fieldNames(model, args.fields);
@@ -94,6 +99,7 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   create: {
+    access: 'create',
     model: true,
     params: ['vals_list'],
     run: ({ reg, env, model, args }) => {
@@ -104,6 +110,7 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   write: {
+    access: 'write',
     params: ['vals'],
     run: ({ reg, env, model, ids, args }) => {
       reg.write(env, model.name, reg.browse(env, model.name, ids, 'write'), args.vals ?? {});
@@ -111,6 +118,7 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   unlink: {
+    access: 'unlink',
     params: [],
     run: ({ reg, env, model, ids }) => {
       reg.unlink(env, model.name, reg.browse(env, model.name, ids, 'unlink'));
@@ -120,14 +128,16 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
   fields_get: {
     model: true,
     params: ['allfields', 'attributes'],
-    run: ({ reg, model, args }) => reg.fieldsGet(model, args.allfields, args.attributes),
+    run: ({ reg, env, model, args }) => reg.fieldsGet(env, model, args.allfields, args.attributes),
   },
   read_group: {
+    access: 'read',
     model: true,
     params: ['domain', 'fields', 'groupby', 'offset', 'limit', 'orderby', 'lazy'],
     run: ({ reg, env, model, args }) => reg.readGroup(env, model, args),
   },
   name_search: {
+    access: 'read',
     model: true,
     params: ['name', 'domain', 'operator', 'limit'],
     run: ({ reg, env, model, args }) => {
@@ -140,6 +150,7 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
       return rows.map((row) => [row.id, reg.displayName(model.name, row.id)]);
     },
   },
+  get_views: getViews,
   default_get: {
     model: true,
     params: ['fields_list'],
@@ -152,6 +163,14 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
   check_access_rights: {
     model: true,
     params: ['operation', 'raise_exception'],
-    run: () => true,
+    run: ({ reg, env, model, args }) => {
+      const operation = args.operation;
+      if (operation !== 'read' && operation !== 'write' && operation !== 'create' && operation !== 'unlink') {
+        throw valueError(`Invalid access mode ${pyRepr(operation ?? null)}`);
+      }
+      if (args.raise_exception === false) return reg.hasAccess(env, model.name, operation);
+      reg.checkAccess(env, model.name, operation);
+      return true;
+    },
   },
 };

@@ -4,24 +4,28 @@
  * Every helper goes through the same business logic as the RPC methods.
  */
 import { parseDecimalToMinor } from '../../domain/money.js';
+import { type GroupXmlid, USER_GROUP_NAMES, type UserGroupName } from './access.js';
 import type { Json } from './errors.js';
 import { idList, type Row, type Vals } from './fields.js';
 import { createCreditNote } from './models/account.js';
+import { configParam, setConfigParam } from './models/config.js';
 import {
   cancelMove,
   postMove,
   receivableLine,
   reconcile,
+  reconciledInvoiceIds,
   resetMoveToDraft,
   setDraftAmount,
   toFloat,
   toMinor,
 } from './models/invoice.js';
 import { customFieldNames, irModelId } from './models/ir.js';
-import { messagesOf, SUBTYPE_XMLIDS } from './models/mail.js';
+import { messagesOf } from './models/mail.js';
 import { payableInvoices, paymentsWithMemo, registerPayment } from './models/payment.js';
+import { viewOfXmlid } from './models/views.js';
 import type { Env, Registry } from './registry.js';
-import { type DemoSeed, type DemoSeedOptions, seedCompanyJournals, seedDemo } from './seed.js';
+import { type DemoSeed, type DemoSeedOptions, seedCompanyJournals, seedDemo, userGroupIds } from './seed.js';
 
 export interface SandboxInvoice {
   id: number;
@@ -77,7 +81,32 @@ export interface SandboxMessage {
   model: string;
   res_id: number;
   author_id: number | false;
+  /** The author's `"Name" <email>` as the message keeps it (false on 19.0 for an author without email). */
+  email_from: string | false;
   date: string;
+}
+
+export interface UserInput {
+  name: string;
+  login: string;
+  password: string;
+  /** The user's partner email; false (the default) for none, as a new user has. */
+  email?: string | false;
+  /** 'billing' is account.group_account_invoice (Invoicing / Billing); every user is an Internal User. */
+  groups: readonly UserGroupName[];
+  /** Allowed companies, the first being the current one (default [1]). */
+  companyIds?: readonly number[];
+}
+
+export interface CustomFieldInput {
+  /** Technical model name, e.g. 'account.move'. */
+  model: string;
+  /** Must start with x_. */
+  name: string;
+  label: string;
+  type?: 'char' | 'text' | 'integer' | 'float' | 'boolean' | 'date' | 'datetime' | 'html';
+  /** ir.model.fields tracking: changes leave a chatter message. */
+  tracking?: boolean;
 }
 
 export interface CompanyInput {
@@ -188,6 +217,81 @@ export class SandboxModels {
     }
     seedCompanyJournals(reg, company.id, { bank: input.withBankJournals === true });
     return company.id;
+  }
+
+  /** A res.users row with its own partner, groups and password (what Settings > Users does). */
+  createUser(input: UserInput): number {
+    const reg = this.registry;
+    const env = this.env();
+    const companyIds = input.companyIds && input.companyIds.length > 0 ? [...input.companyIds] : [1];
+    const groups = new Set<GroupXmlid>(['base.group_user']);
+    for (const name of input.groups) for (const xmlid of USER_GROUP_NAMES[name]) groups.add(xmlid);
+    const partner = reg.create(env, 'res.partner', {
+      name: input.name,
+      email: input.email ?? false,
+      company_id: false,
+      is_company: false,
+    });
+    const user = reg.create(env, 'res.users', {
+      name: input.name,
+      login: input.login,
+      partner_id: partner.id,
+      company_id: companyIds[0] ?? 1,
+      company_ids: companyIds,
+      [reg.userGroupsField]: userGroupIds(reg, groups),
+      tz: false,
+      lang: 'en_US',
+    });
+    reg.passwords.set(user.id, input.password);
+    return user.id;
+  }
+
+  /** Sets (or clears, with false) the email of a user's partner, as an admin's res.users write does. */
+  /** The companies a user may work in (an admin's Settings → Users → Allowed companies). */
+  setUserCompanies(uid: number, companyIds: readonly number[]): void {
+    const user = this.row('res.users', uid);
+    this.registry.update(
+      'res.users',
+      user,
+      { company_ids: [[6, 0, [...companyIds]]], company_id: companyIds[0] ?? 1 },
+      this.env(),
+    );
+  }
+
+  setUserEmail(uid: number, email: string | false): void {
+    const user = this.row('res.users', uid);
+    const partner = this.row('res.partner', Number(user.partner_id));
+    this.registry.update('res.partner', partner, { email }, this.env());
+  }
+
+  /** A manual x_ field, as the admin setup step creates it through ir.model.fields; returns its id. */
+  createCustomField(input: CustomFieldInput): number {
+    const field = this.registry.create(this.env(), 'ir.model.fields', {
+      model_id: this.irModelId(input.model),
+      name: input.name,
+      field_description: input.label,
+      ttype: input.type ?? 'char',
+      state: 'manual',
+      tracking: input.tracking ? 100 : 0,
+    });
+    return field.id;
+  }
+
+  /** ir.config_parameter value (false when unset). */
+  configParam(key: string): string | false {
+    return configParam(this.registry, key);
+  }
+
+  /** Sets an ir.config_parameter; false removes it. */
+  setConfigParam(key: string, value: string | false): void {
+    setConfigParam(this.registry, this.env(), key, value);
+  }
+
+  /** The id of a view by external id, e.g. 'account.view_move_form'. */
+  viewId(xmlid: string): number {
+    const id = viewOfXmlid(this.registry, xmlid);
+    if (id === undefined) throw new Error(`no view ${xmlid} in the Odoo sandbox`);
+    return id;
   }
 
   createJournal(input: JournalInput): number {
@@ -361,17 +465,19 @@ export class SandboxModels {
   }
 
   messages(invoiceId: number): SandboxMessage[] {
-    const subtypes = Object.fromEntries(
-      Object.entries(SUBTYPE_XMLIDS).map(([xmlid, subtypeId]) => [subtypeId, xmlid]),
-    );
+    const reg = this.registry;
     return messagesOf(this.registry, 'account.move', invoiceId).map((row) => ({
       id: row.id,
       body: typeof row.body === 'string' ? row.body : '',
       message_type: String(row.message_type),
-      subtype: typeof row.subtype_id === 'number' ? (subtypes[row.subtype_id] ?? false) : false,
+      subtype:
+        typeof row.subtype_id === 'number'
+          ? (reg.xmlidOf('mail.message.subtype', row.subtype_id) ?? false)
+          : false,
       model: String(row.model),
       res_id: Number(row.res_id),
       author_id: typeof row.author_id === 'number' ? row.author_id : false,
+      email_from: typeof row.email_from === 'string' ? row.email_from : false,
       date: String(row.date),
     }));
   }
@@ -390,7 +496,8 @@ export class SandboxModels {
     const text = (value: Json | undefined): string | false => (typeof value === 'string' ? value : false);
     return {
       id: row.id,
-      name: String(row.name),
+      // A draft has no number (Odoo reads False); helpers show '/' as Odoo's UI did.
+      name: typeof row.name === 'string' && row.name ? row.name : '/',
       move_type: String(row.move_type),
       state: row.state as SandboxInvoice['state'],
       payment_state: String(row.payment_state),
@@ -429,7 +536,7 @@ export class SandboxModels {
       payment_type: String(row.payment_type),
       memo: typeof row.memo === 'string' ? row.memo : false,
       invoice_ids: idList(row.invoice_ids),
-      reconciled_invoice_ids: idList(row.reconciled_invoice_ids),
+      reconciled_invoice_ids: reconciledInvoiceIds(this.registry, row.move_id),
       move_id: typeof row.move_id === 'number' ? row.move_id : false,
     };
   }

@@ -2,6 +2,10 @@
  * Data of a fresh Odoo database with Invoicing installed (company "YourCompany" in USD, the admin
  * user, currencies, accounts, journals), and the demo scene used by `npm start` without config.
  */
+import { randomUUID } from 'node:crypto';
+import { GROUP_XMLIDS, GROUPS, type GroupXmlid, groupClosure } from './access.js';
+import { seedConfigParameters } from './models/config.js';
+import { seedViews } from './models/views.js';
 import type { Registry } from './registry.js';
 import type { SandboxModels } from './scene.js';
 
@@ -30,6 +34,41 @@ export const SEEDED_CURRENCIES: readonly CurrencySeed[] = [
 export interface BaseSeedOptions {
   login: string;
   password: string;
+  /** ir.config_parameter database.uuid (default: a random uuid v4). */
+  databaseUuid?: string;
+  /** A neutralized copy: database.is_neutralized is stored, as Odoo's neutralization does. */
+  neutralized?: boolean;
+}
+
+/** res.groups rows, each with its external id; ids follow this order. */
+function seedGroups(reg: Registry): void {
+  const env = reg.superEnv(1);
+  for (const xmlid of GROUP_XMLIDS) {
+    const group = GROUPS[xmlid];
+    const [category, name] = group.label[reg.version];
+    const implied = group.implied.map((other) => reg.ref(other)?.id).filter((id) => id !== undefined);
+    const row = reg.insert(
+      'res.groups',
+      {
+        name,
+        category_name: category,
+        implied_ids: implied,
+        api_key_duration: group.apiKeyDays,
+        share: false,
+      },
+      env,
+    );
+    reg.registerXmlid(xmlid, 'res.groups', row.id);
+  }
+}
+
+/** The res.groups ids of a user's groups: all implied ones on 18.0 (groups_id), the given ones on 19.0. */
+export function userGroupIds(reg: Registry, groups: Iterable<GroupXmlid>): number[] {
+  const xmlids = reg.version === '18.0' ? groupClosure(groups) : new Set(groups);
+  return [...xmlids]
+    .map((xmlid) => reg.ref(xmlid)?.id)
+    .filter((id): id is number => id !== undefined)
+    .sort((a, b) => a - b);
 }
 
 /** Ids every sandbox has: company 1, admin uid 2 (partner 3), bank journal, as in a real database. */
@@ -72,14 +111,34 @@ export function seedBase(reg: Registry, options: BaseSeedOptions): void {
     },
     env,
   );
-  reg.insert(
+  // The company of Odoo's demo data, as the captures read it (59).
+  const company = reg.insert(
     'res.company',
-    { name: 'YourCompany', currency_id: 1, partner_id: 1, sequence: 0, active: true },
+    {
+      name: 'YourCompany',
+      currency_id: 1,
+      partner_id: 1,
+      email: 'info@yourcompany.com',
+      website: 'http://www.example.com',
+      sequence: 0,
+      active: true,
+    },
     env,
   );
+  reg.registerXmlid('base.main_company', 'res.company', company.id);
+  seedGroups(reg);
+  const everyGroup = userGroupIds(reg, GROUP_XMLIDS);
   reg.insert(
     'res.users',
-    { name: 'OdooBot', login: '__system__', partner_id: 2, company_id: 1, company_ids: [1], active: false },
+    {
+      name: 'OdooBot',
+      login: '__system__',
+      partner_id: 2,
+      company_id: 1,
+      company_ids: [1],
+      [reg.userGroupsField]: everyGroup,
+      active: false,
+    },
     env,
   );
   reg.insert(
@@ -90,6 +149,7 @@ export function seedBase(reg: Registry, options: BaseSeedOptions): void {
       partner_id: 3,
       company_id: 1,
       company_ids: [1],
+      [reg.userGroupsField]: everyGroup,
       tz: 'Europe/Brussels',
       lang: 'en_US',
       active: true,
@@ -97,10 +157,25 @@ export function seedBase(reg: Registry, options: BaseSeedOptions): void {
     env,
   );
   reg.passwords.set(2, options.password);
+  reg.registerXmlid('base.user_root', 'res.users', 1);
+  reg.registerXmlid('base.user_admin', 'res.users', 2);
+  reg.registerXmlid('base.partner_root', 'res.partner', 2);
+  reg.registerXmlid('base.partner_admin', 'res.partner', 3);
 
-  reg.insert('mail.message.subtype', { name: 'Discussions', internal: false, sequence: 0 }, env);
-  reg.insert('mail.message.subtype', { name: 'Note', internal: true, sequence: 100 }, env);
-  reg.insert('mail.message.subtype', { name: 'Activities', internal: false, sequence: 90 }, env);
+  for (const [xmlid, subtype] of [
+    ['mail.mt_comment', { name: 'Discussions', internal: false, sequence: 0 }],
+    ['mail.mt_note', { name: 'Note', internal: true, sequence: 100 }],
+    ['mail.mt_activities', { name: 'Activities', internal: false, sequence: 90 }],
+    ['account.mt_invoice_validated', { name: 'Validated', internal: false, sequence: 0 }],
+  ] as const) {
+    reg.registerXmlid(xmlid, 'mail.message.subtype', reg.insert('mail.message.subtype', subtype, env).id);
+  }
+  seedConfigParameters(reg, {
+    'database.uuid': options.databaseUuid ?? randomUUID(),
+    'database.create_date': reg.now(),
+    ...(options.neutralized ? { 'database.is_neutralized': 'true' } : {}),
+  });
+  seedViews(reg);
 
   const accounts: [string | false, string, string][] = [
     ['121000', 'Account Receivable', 'asset_receivable'],

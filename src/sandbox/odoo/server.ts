@@ -45,14 +45,33 @@ export interface OdooSandboxOptions {
   seed?: 'demo' | 'empty';
   /** Clock for create/write dates and today's date (default: the real clock). */
   now?: () => Date;
+  /**
+   * Seeds a Billing-rights bot user (Invoicing / Billing plus Internal User), the way the product
+   * runs in production; defaults: login 'paylink-bot', password 'bot-pass-123', email
+   * 'paylink-bot@example.com' (false: no email, which 18.0's message_post refuses).
+   */
+  bot?: { login?: string; password?: string; email?: string | false; name?: string };
+  /** ir.config_parameter database.uuid (default: a random uuid v4). */
+  databaseUuid?: string;
+  /** A neutralized database copy: database.is_neutralized is 'true' instead of unset. */
+  neutralized?: boolean;
+}
+
+export interface SandboxBot {
+  readonly uid: number;
+  readonly login: string;
+  readonly password: string;
 }
 
 export interface OdooSandbox {
   /** e.g. http://127.0.0.1:53124 */
   readonly url: string;
   readonly db: string;
+  /** The admin's login and password (uid 2, every group). */
   readonly login: string;
   readonly password: string;
+  /** The Billing bot, when the `bot` option asked for one. */
+  readonly bot?: SandboxBot;
   readonly version: OdooVersion;
   readonly faults: OdooFaults;
   readonly models: SandboxModels;
@@ -317,8 +336,26 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
     settledState: options.settledState ?? 'paid',
     now: options.now ?? (() => new Date()),
   });
-  seedBase(reg, { login, password });
+  seedBase(reg, {
+    login,
+    password,
+    ...(options.databaseUuid !== undefined ? { databaseUuid: options.databaseUuid } : {}),
+    ...(options.neutralized !== undefined ? { neutralized: options.neutralized } : {}),
+  });
   const models = new SandboxModels(reg);
+  let bot: SandboxBot | undefined;
+  if (options.bot) {
+    const botLogin = options.bot.login ?? 'paylink-bot';
+    const botPassword = options.bot.password ?? 'bot-pass-123';
+    const uid = models.createUser({
+      name: options.bot.name ?? 'Paylink Bot',
+      login: botLogin,
+      password: botPassword,
+      email: options.bot.email === undefined ? 'paylink-bot@example.com' : options.bot.email,
+      groups: ['billing'],
+    });
+    bot = { uid, login: botLogin, password: botPassword };
+  }
   if (options.seed === 'demo') models.seedDemo();
   const sandbox = new SandboxServer(reg, db, options.latencyMs ?? 0);
   const server: Server = createServer((request, response) => {
@@ -343,11 +380,13 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
   const address = server.address() as AddressInfo;
   const urlHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   sandbox.url = `http://${urlHost}:${address.port}`;
+  models.setConfigParam('web.base.url', sandbox.url);
   return {
     url: sandbox.url,
     db,
     login,
     password,
+    ...(bot ? { bot } : {}),
     version,
     faults: sandbox.faults,
     models,

@@ -88,8 +88,11 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
     allowed[String(id)] = entry;
     if (typeof company.currency_id === 'number') currencyIds.add(company.currency_id);
   }
+  // Odoo sends every active currency (res.currency.get_all_currencies), not only the companies' ones.
+  for (const currency of reg.model('res.currency').rows.values())
+    if (currency.active === true) currencyIds.add(currency.id);
   const currencies: JsonObject = {};
-  for (const id of currencyIds) {
+  for (const id of [...currencyIds].sort((a, b) => a - b)) {
     const currency = reg.model('res.currency').rows.get(id);
     if (!currency) continue;
     const entry: JsonObject = {
@@ -100,6 +103,9 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
     currencies[String(id)] = is18 ? entry : { name: String(currency.name), ...entry };
   }
   const userName = typeof user?.name === 'string' ? user.name : 'Administrator';
+  const groups = reg.groupsOfUser(uid);
+  const isSystem = groups.has('base.group_system');
+  const isAdmin = groups.has('base.group_erp_manager');
   const writeDate = typeof partner?.write_date === 'string' ? partner.write_date : reg.now();
   const settings: JsonObject = is18
     ? {
@@ -161,7 +167,7 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
           { ...bot, isInternalUser: true, userId: 1 },
           {
             ...self,
-            isAdmin: true,
+            isAdmin,
             isInternalUser: true,
             notification_preference: 'email',
             signature: `<span data-o-mail-quote="1">-- <br data-o-mail-quote="1">${userName}</span>`,
@@ -192,7 +198,7 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
           { id: 1, share: false },
           {
             id: uid,
-            is_admin: true,
+            is_admin: isAdmin,
             notification_type: 'email',
             share: false,
             signature: ['markup', `<div>${userName}</div>`],
@@ -201,11 +207,15 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
       };
   const info: JsonObject = {
     uid,
-    is_system: true,
-    is_admin: true,
+    is_system: isSystem,
+    is_admin: isAdmin,
     is_public: false,
     is_internal_user: true,
-    user_context: { lang: String(user?.lang || 'en_US'), tz: String(user?.tz || 'Europe/Brussels'), uid },
+    user_context: {
+      lang: String(user?.lang || 'en_US'),
+      tz: typeof user?.tz === 'string' && user.tz ? user.tz : false,
+      uid,
+    },
     db,
     ...(is18 ? {} : { registry_hash: token() }),
     user_settings: settings,
@@ -238,7 +248,7 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
     bundle_params: { lang: String(user?.lang || 'en_US') },
     test_mode: false,
     view_info: VIEW_INFO,
-    ...(is18 ? {} : { groups: { 'base.group_allow_export': true } }),
+    ...(is18 ? {} : { groups: { 'base.group_allow_export': isSystem } }),
     user_companies: {
       current_company: typeof user?.company_id === 'number' ? user.company_id : (companyIds[0] ?? 1),
       allowed_companies: allowed,

@@ -246,6 +246,7 @@ function moveRecords(
 const MOVE_METHODS: { [name: string]: MethodSpec } = {
   message_post: messagePost,
   action_post: {
+    access: 'write',
     params: [],
     run: (call) => {
       for (const move of moveRecords(call)) postMove(call.reg, call.env, move);
@@ -253,6 +254,7 @@ const MOVE_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   button_draft: {
+    access: 'write',
     params: [],
     run: (call) => {
       for (const move of moveRecords(call)) resetMoveToDraft(call.reg, call.env, move);
@@ -260,6 +262,7 @@ const MOVE_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   button_cancel: {
+    access: 'write',
     params: [],
     run: (call) => {
       for (const move of moveRecords(call)) cancelMove(call.reg, call.env, move);
@@ -267,6 +270,7 @@ const MOVE_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   action_register_payment: {
+    access: 'read',
     params: [],
     run: (call) => {
       moveRecords(call, 'read');
@@ -282,6 +286,7 @@ const MOVE_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   action_reverse: {
+    access: 'read',
     params: [],
     run: (call) => {
       moveRecords(call, 'read');
@@ -297,6 +302,7 @@ const MOVE_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   get_portal_url: {
+    access: 'read',
     params: ['suffix', 'report_type', 'download', 'query_string', 'anchor'],
     run: (call) => {
       const [move] = moveRecords(call, 'read');
@@ -321,8 +327,10 @@ function defineMove(reg: Registry): void {
     name: 'account.move',
     description: 'Journal Entry',
     order: 'date desc, name desc, invoice_date desc, id desc',
+    // Tracked as the captures show posting an invoice (60d): state, name, payment reference, checked.
+    mailThread: true,
     fields: {
-      name: { type: 'char', string: 'Number' },
+      name: { type: 'char', string: 'Number', tracking: true },
       ref: { type: 'char', string: 'Reference' },
       move_type: { type: 'selection', string: 'Type', selection: MOVE_TYPES, required: true },
       state: {
@@ -334,6 +342,7 @@ function defineMove(reg: Registry): void {
           ['cancel', 'Cancelled'],
         ],
         required: true,
+        tracking: true,
       },
       payment_state: { type: 'selection', string: 'Payment Status', selection: PAYMENT_STATES },
       status_in_payment: {
@@ -378,7 +387,12 @@ function defineMove(reg: Registry): void {
       amount_total_signed: signedAmount('Total Signed', 'amount_total'),
       amount_residual_signed: signedAmount('Amount Due Signed', 'amount_residual'),
       amount_total_in_currency_signed: signedAmount('Total in Currency Signed', 'amount_total'),
-      payment_reference: { type: 'char', string: 'Payment Reference' },
+      payment_reference: {
+        type: 'char',
+        string: 'Payment Reference',
+        help: 'The payment reference to set on journal items.',
+        tracking: true,
+      },
       invoice_origin: { type: 'char', string: 'Origin' },
       narration: { type: 'html', string: 'Terms and Conditions' },
       reversed_entry_id: { type: 'many2one', string: 'Reversal of', relation: 'account.move' },
@@ -423,7 +437,7 @@ function defineMove(reg: Registry): void {
         ],
       },
       is_move_sent: { type: 'boolean', string: 'Is Move Sent' },
-      checked: { type: 'boolean', string: 'Reviewed' },
+      checked: { type: 'boolean', string: 'Checked', tracking: true },
       access_token: { type: 'char', string: 'Security Token' },
       access_url: {
         type: 'char',
@@ -514,8 +528,9 @@ function moveDefaults(reg: Registry, env: Env, input: Vals): Vals {
   }
   const company = reg.model('res.company').rows.get(companyId);
   const currency = input.currency_id ?? (journal.currency_id || company?.currency_id || false);
+  // A draft has no number yet (Odoo 17+: name False until posted).
   return {
-    name: '/',
+    name: false,
     state: 'draft',
     payment_state: 'not_paid',
     auto_post: 'no',
@@ -624,6 +639,7 @@ function defineReversalWizard(reg: Registry): void {
     },
     methods: {
       refund_moves: {
+        access: 'write',
         params: [],
         run: (call): Json => {
           const [wizard] = call.reg.browse(call.env, 'account.move.reversal', call.ids);

@@ -3,9 +3,33 @@
  * identity check with the password → run_check shows the key). The key then works as a password.
  */
 import { randomBytes } from 'node:crypto';
-import { userError } from '../errors.js';
+import { GROUPS } from '../access.js';
+import { userError, validationError } from '../errors.js';
 import { singleRecord } from '../orm.js';
-import type { Registry } from '../registry.js';
+import type { Env, Registry } from '../registry.js';
+
+const DURATIONS = [
+  ['1', '1 Day'],
+  ['7', '1 Week'],
+  ['30', '1 Month'],
+  ['90', '3 Months'],
+  ['180', '6 Months'],
+  ['365', '1 Year'],
+  ['0', 'Persistent Key'],
+] as const;
+
+/**
+ * Odoo's _check_expiration_date: Settings users may make persistent keys of any length; others
+ * need an expiration ("0" is persistent, 63b) within the longest duration of their groups (90
+ * days for an Internal User; 1 day when no group grants any).
+ */
+function checkExpiration(env: Env, duration: string): void {
+  if (env.su || env.groups.has('base.group_system')) return;
+  const days = Number.parseInt(duration, 10);
+  if (!Number.isFinite(days) || days <= 0) throw validationError('The API key must have an expiration date');
+  const longest = Math.max(0, ...[...env.groups].map((xmlid) => GROUPS[xmlid].apiKeyDays)) || 1;
+  if (days > longest) throw validationError(`You cannot exceed ${longest.toFixed(1)} days.`);
+}
 
 export function defineApiKeyModels(reg: Registry): void {
   reg.define({
@@ -13,7 +37,11 @@ export function defineApiKeyModels(reg: Registry): void {
     description: 'API Key Description',
     fields: {
       name: { type: 'char', string: 'Description', required: true },
-      duration: { type: 'char', string: 'Duration' },
+      duration: { type: 'selection', string: 'Duration', selection: DURATIONS },
+    },
+    defaults: (vals, env) => {
+      checkExpiration(env, String(vals.duration ?? '0'));
+      return vals;
     },
     methods: {
       make_key: {

@@ -1,6 +1,6 @@
 /** res.company, res.partner, res.users and res.currency as a payment connector sees them. */
 import { type Json, validationError } from '../errors.js';
-import type { Row, Selection } from '../fields.js';
+import type { ComputeContext, Row, Selection } from '../fields.js';
 import type { Env, Registry } from '../registry.js';
 
 /** Odoo's multi-company record rule: no company, or one of env.companies. */
@@ -64,6 +64,7 @@ export function defineBaseModels(reg: Registry): void {
       email: { type: 'char', string: 'Email' },
       phone: { type: 'char', string: 'Phone' },
       lang: { type: 'selection', string: 'Language', selection: LANGUAGES },
+      tz: { type: 'char', string: 'Timezone' },
       company_id: { type: 'many2one', string: 'Company', relation: 'res.company' },
       parent_id: { type: 'many2one', string: 'Related Company', relation: 'res.partner' },
       commercial_partner_id: {
@@ -121,6 +122,32 @@ export function defineBaseModels(reg: Registry): void {
   });
 
   reg.define({
+    name: 'res.groups',
+    description: 'Access Groups',
+    order: 'name',
+    fields: {
+      name: { type: 'char', string: 'Name', required: true },
+      category_name: { type: 'char', string: 'Category' },
+      full_name: {
+        type: 'char',
+        string: 'Group Name',
+        compute: (row) =>
+          typeof row.category_name === 'string' && row.category_name
+            ? `${row.category_name} / ${String(row.name)}`
+            : String(row.name),
+      },
+      implied_ids: { type: 'many2many', string: 'Inherits', relation: 'res.groups' },
+      api_key_duration: { type: 'float', string: 'API Keys maximum duration days' },
+      share: { type: 'boolean', string: 'Share Group' },
+    },
+    displayName: (row) =>
+      typeof row.category_name === 'string' && row.category_name
+        ? `${row.category_name} / ${String(row.name)}`
+        : String(row.name),
+  });
+
+  const groupsField = reg.userGroupsField;
+  reg.define({
     name: 'res.users',
     description: 'User',
     order: 'name, login',
@@ -128,12 +155,51 @@ export function defineBaseModels(reg: Registry): void {
       name: { type: 'char', string: 'Name' },
       login: { type: 'char', string: 'Login', required: true },
       partner_id: { type: 'many2one', string: 'Related Partner', relation: 'res.partner' },
+      // res.users _inherits res.partner: the email lives on the partner.
+      email: {
+        type: 'char',
+        string: 'Email',
+        compute: (row, { reg: registry }) =>
+          typeof row.partner_id === 'number'
+            ? (registry.model('res.partner').rows.get(row.partner_id)?.email ?? false)
+            : false,
+      },
+      [groupsField]: { type: 'many2many', string: 'Groups', relation: 'res.groups' },
+      ...(groupsField === 'group_ids'
+        ? {
+            all_group_ids: {
+              type: 'many2many' as const,
+              string: 'Groups and implied groups',
+              relation: 'res.groups',
+              compute: (row: Row, { reg: registry }: ComputeContext) =>
+                [...registry.groupsOfUser(row.id)]
+                  .map((xmlid) => registry.ref(xmlid)?.id)
+                  .filter((id): id is number => id !== undefined)
+                  .sort((a, b) => a - b),
+            },
+          }
+        : {}),
       company_id: { type: 'many2one', string: 'Company', relation: 'res.company' },
       company_ids: { type: 'many2many', string: 'Companies', relation: 'res.company' },
       tz: { type: 'char', string: 'Timezone' },
       lang: { type: 'selection', string: 'Language', selection: LANGUAGES },
       share: { type: 'boolean', string: 'Share User' },
       active: { type: 'boolean', string: 'Active' },
+    },
+    defaults: (vals, _env, registry) => {
+      const taken = [...registry.model('res.users').rows.values()].some((user) => user.login === vals.login);
+      if (taken) throw validationError('You can not have two users with the same login!');
+      return { active: true, share: false, ...vals };
+    },
+    afterWrite: (rows, vals, env, registry) => {
+      if (!('email' in vals)) return;
+      for (const user of rows) {
+        const partner =
+          typeof user.partner_id === 'number'
+            ? registry.model('res.partner').rows.get(user.partner_id)
+            : undefined;
+        if (partner) registry.update('res.partner', partner, { email: vals.email ?? false }, env);
+      }
     },
     methods: {
       context_get: {
@@ -143,7 +209,7 @@ export function defineBaseModels(reg: Registry): void {
           const user = registry.model('res.users').rows.get(env.uid);
           return {
             lang: (user?.lang as Json) || 'en_US',
-            tz: (user?.tz as Json) || 'Europe/Brussels',
+            tz: (user?.tz as Json) || false,
             uid: env.uid,
           };
         },

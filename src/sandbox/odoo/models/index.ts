@@ -3,15 +3,19 @@ import { Registry, type RegistryOptions } from '../registry.js';
 import { defineAccountModels } from './account.js';
 import { defineApiKeyModels } from './apikeys.js';
 import { defineBaseModels } from './base.js';
+import { defineConfigModels } from './config.js';
 import { defineIrModels, registerModelCatalogue } from './ir.js';
 import { defineMailModels } from './mail.js';
 import { definePaymentModels } from './payment.js';
+import { defineViewModels } from './views.js';
 
 export function createRegistry(options: RegistryOptions): Registry {
   const reg = new Registry(options);
   defineBaseModels(reg);
   defineMailModels(reg);
   defineIrModels(reg);
+  defineConfigModels(reg);
+  defineViewModels(reg);
   defineApiKeyModels(reg);
   defineAccountModels(reg);
   definePaymentModels(reg);

@@ -5,7 +5,7 @@
  */
 import { formatMinorAsDecimal, minorFromOdooFloat, odooFloatFromMinor } from '../../../domain/money.js';
 import { type Json, userError } from '../errors.js';
-import { idList, isObject, type Row, type Vals } from '../fields.js';
+import { isObject, type Row, type Vals } from '../fields.js';
 import type { Env, Registry } from '../registry.js';
 
 export const INVOICE_TYPES = new Set(['out_invoice', 'out_refund']);
@@ -194,6 +194,7 @@ export function postMove(reg: Registry, env: Env, move: Row): void {
   const changes: Vals = {
     state: 'posted',
     posted_before: true,
+    checked: true,
     invoice_date: invoiceDate ?? false,
     date: date ?? today,
   };
@@ -245,25 +246,19 @@ function unreconcileMove(reg: Registry, env: Env, move: Row): void {
           ? reg.model('account.move').rows.get(line.move_id)
           : undefined;
       if (!other || other.id === move.id) continue;
-      restoreCounterpart(reg, env, other, move, toMinor(reg, other.currency_id, partial.amount));
+      restoreCounterpart(reg, env, other, toMinor(reg, other.currency_id, partial.amount));
     }
   }
   reg.update('account.move', move, { amount_residual: move.amount_total ?? 0, matched_payment_ids: [] }, env);
 }
 
 /** The other side of a removed reconciliation gets its residual back; its payment is no longer reconciled. */
-function restoreCounterpart(reg: Registry, env: Env, other: Row, move: Row, amountMinor: number): void {
+function restoreCounterpart(reg: Registry, env: Env, other: Row, amountMinor: number): void {
   const payments = reg.model('account.payment');
   const payment =
     typeof other.origin_payment_id === 'number' ? payments.rows.get(other.origin_payment_id) : undefined;
   if (payment) {
-    const reconciled = idList(payment.reconciled_invoice_ids).filter((id) => id !== move.id);
-    reg.update(
-      'account.payment',
-      payment,
-      { reconciled_invoice_ids: reconciled, is_reconciled: false, state: 'in_process' },
-      env,
-    );
+    reg.update('account.payment', payment, { is_reconciled: false, state: 'in_process' }, env);
     return;
   }
   const residual = toMinor(reg, other.currency_id, other.amount_residual) + amountMinor;
@@ -356,6 +351,18 @@ function reconciliations(reg: Registry, move: Row): Reconciliation[] {
     if (otherLine && other) result.push({ partial, other, otherLine });
   }
   return result;
+}
+
+/** Invoices and credit notes a payment's journal entry is reconciled with (reconciled_invoice_ids). */
+export function reconciledInvoiceIds(reg: Registry, paymentMoveId: Json | undefined): number[] {
+  const move =
+    typeof paymentMoveId === 'number' ? reg.model('account.move').rows.get(paymentMoveId) : undefined;
+  if (!move) return [];
+  const ids = reconciliations(reg, move)
+    .map((item) => item.other)
+    .filter((other) => INVOICE_TYPES.has(String(other.move_type)))
+    .map((other) => other.id);
+  return [...new Set(ids)].sort((a, b) => a - b);
 }
 
 function counterpartMoves(reg: Registry, move: Row): Row[] {

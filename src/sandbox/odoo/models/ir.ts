@@ -2,7 +2,7 @@
  * ir.model and ir.model.fields: the model catalogue, and custom `x_` fields created over RPC that
  * become real fields of their model at once (readable, writable, searchable).
  */
-import { type Json, userError, validationError } from '../errors.js';
+import { type Json, userError, validationError, valueError } from '../errors.js';
 import type { FieldDef, FieldType, Row, Selection, Vals } from '../fields.js';
 import type { Model, Registry } from '../registry.js';
 
@@ -100,14 +100,30 @@ export function defineIrModels(reg: Registry): void {
       copied: { type: 'boolean', string: 'Copied' },
       index: { type: 'boolean', string: 'Indexed' },
       currency_field: { type: 'char', string: 'Currency field' },
+      tracking: {
+        type: 'integer',
+        string: 'Enable Ordered Tracking',
+        help: 'If set every modification done to this field is tracked. Value is used to order tracking values.',
+      },
     },
-    displayName: (row) => `${String(row.field_description)} (${String(row.model)})`,
+    // Odoo's create reads the field's ir.model first: a user without that right hears about ir.model (53).
+    createReads: ['ir.model'],
+    displayName: (row, registry) => {
+      const irModel =
+        typeof row.model_id === 'number' ? registry.model('ir.model').rows.get(row.model_id) : undefined;
+      return `${String(row.field_description)} (${String(irModel?.name ?? row.model)})`;
+    },
     defaults: (vals, _env, registry) => customFieldDefaults(vals, registry),
     afterCreate: (row, _vals, _env, registry) => {
+      registry.fieldIds.set(`${String(row.model)}.${String(row.name)}`, row.id);
       if (row.state === 'manual') installCustomField(registry, row);
     },
     beforeWrite: (rows, vals) => {
-      if (rows.some((row) => row.state !== 'manual')) {
+      // Only tracking may change on a base field, as in Odoo's ir.model.fields write.
+      if (
+        rows.some((row) => row.state !== 'manual') &&
+        Object.keys(vals).some((name) => name !== 'tracking')
+      ) {
         throw userError(
           'Properties of base fields cannot be altered in this manner! Please modify them through Python code, preferably through a custom addon!',
         );
@@ -119,15 +135,62 @@ export function defineIrModels(reg: Registry): void {
       }
     },
     afterWrite: (rows, _vals, _env, registry) => {
-      for (const row of rows) installCustomField(registry, row);
+      for (const row of rows) {
+        if (row.state === 'manual') installCustomField(registry, row);
+        else setTracking(registry, row);
+      }
     },
     beforeUnlink: (rows, _env, registry) => {
       if (rows.some((row) => row.state !== 'manual')) {
         throw userError('This column contains module data and cannot be removed!');
       }
-      for (const row of rows) uninstallCustomField(registry, row);
+      for (const row of rows) {
+        registry.fieldIds.delete(`${String(row.model)}.${String(row.name)}`);
+        uninstallCustomField(registry, row);
+      }
     },
   });
+
+  reg.define({
+    name: 'ir.model.data',
+    description: 'Model Data',
+    order: 'module, model, name',
+    fields: {
+      name: { type: 'char', string: 'External Identifier', required: true },
+      module: { type: 'char', string: 'Module', required: true },
+      model: { type: 'char', string: 'Model Name', required: true },
+      res_id: { type: 'many2one_reference', string: 'Record ID' },
+      complete_name: {
+        type: 'char',
+        string: 'Complete ID',
+        compute: (row) => `${String(row.module)}.${String(row.name)}`,
+      },
+      noupdate: { type: 'boolean', string: 'Non Updatable' },
+    },
+    displayName: (row) => `${String(row.module)}.${String(row.name)}`,
+    methods: {
+      check_object_reference: {
+        model: true,
+        access: 'read',
+        params: ['module', 'xml_id', 'raise_on_access_error'],
+        run: ({ reg: registry, args }) => {
+          const xmlid = `${String(args.module)}.${String(args.xml_id)}`;
+          const found = registry.ref(xmlid);
+          if (!found) throw valueError(`External ID not found in the system: ${xmlid}`);
+          return [found.model, found.id];
+        },
+      },
+    },
+  });
+}
+
+/** A base field's tracking follows its ir.model.fields row. */
+function setTracking(reg: Registry, row: Row): void {
+  const target = reg.models.get(String(row.model));
+  const name = String(row.name);
+  const field = target?.fields.get(name);
+  if (!target || !field) return;
+  target.fields.set(name, { ...field, tracking: Number(row.tracking) > 0 });
 }
 
 function customFieldDefaults(input: Vals, reg: Registry): Vals {
@@ -190,6 +253,7 @@ function installCustomField(reg: Registry, row: Row): void {
       ? { currencyField: typeof row.currency_field === 'string' ? row.currency_field : 'currency_id' }
       : {}),
     ...(typeof row.help === 'string' ? { help: row.help } : {}),
+    ...(Number(row.tracking) > 0 ? { tracking: true } : {}),
   };
   const name = String(row.name);
   const isNew = !target.fields.has(name);
@@ -218,7 +282,7 @@ export function registerModelCatalogue(reg: Registry): void {
       env,
     );
     for (const [name, field] of model.fields) {
-      reg.insert(
+      const fieldRow = reg.insert(
         'ir.model.fields',
         {
           name,
@@ -232,9 +296,11 @@ export function registerModelCatalogue(reg: Registry): void {
           required: field.required === true,
           readonly: field.readonly === true,
           store: model.isStored(name),
+          tracking: field.tracking ? 100 : 0,
         },
         env,
       );
+      reg.fieldIds.set(`${model.name}.${name}`, fieldRow.id);
     }
   }
 }

@@ -3,14 +3,21 @@
  * active_model/active_ids (validated like Odoo's default_get), then action_create_payments makes
  * the payment (memo = communication) and reconciles it with the invoices.
  */
-import { type Json, userError } from '../errors.js';
+import { type Json, userError, validationError } from '../errors.js';
 import { idList, type Row, type Vals } from '../fields.js';
 import { singleRecord } from '../orm.js';
 import type { Env, MethodSpec, Registry } from '../registry.js';
 import { findJournal, inboundMethodLine } from './account.js';
 import { companyRule } from './base.js';
 import { PAYMENT_FIELDS, PAYMENT_REGISTER_FIELDS } from './catalog.js';
-import { INVOICE_TYPES, receivableLine, reconcile, toFloat, toMinor } from './invoice.js';
+import {
+  INVOICE_TYPES,
+  receivableLine,
+  reconcile,
+  reconciledInvoiceIds,
+  toFloat,
+  toMinor,
+} from './invoice.js';
 import { messagePost } from './mail.js';
 
 export interface PaymentRequest {
@@ -97,11 +104,9 @@ function wizardDefaults(reg: Registry, env: Env, vals: Vals): Vals {
   const journalId =
     typeof vals.journal_id === 'number' ? vals.journal_id : defaultPaymentJournal(reg, companyId).id;
   const journal = reg.model('account.journal').rows.get(journalId);
-  if (
-    !journal ||
-    journal.company_id !== companyId ||
-    !['bank', 'cash', 'credit'].includes(String(journal.type))
-  ) {
+  // Odoo takes any journal of the company here (the bank/cash domain is the form's); one without
+  // payment method lines only fails in action_create_payments (56, 56b).
+  if (!journal || journal.company_id !== companyId) {
     throw userError(
       `The journal with id ${journalId} cannot be used to register payments of ${reg.displayName('res.company', companyId)}.`,
     );
@@ -155,6 +160,7 @@ function wizardInvoices(reg: Registry, env: Env, wizard: Row): Row[] {
 }
 
 const createPaymentsMethod: MethodSpec = {
+  access: 'write',
   params: [],
   run: (call): Json => {
     const { reg, env } = call;
@@ -167,6 +173,8 @@ const createPaymentsMethod: MethodSpec = {
     const handling = wizard.payment_difference_handling === 'reconcile' ? 'reconcile' : 'open';
     const methodLine =
       typeof wizard.payment_method_line_id === 'number' ? wizard.payment_method_line_id : false;
+    // account.payment's _check_payment_method_line_id, e.g. for a sale journal (56b).
+    if (methodLine === false) throw validationError('Please define a payment method line on your payment.');
     const payments: Row[] = [];
     if (wizard.can_edit_wizard === true || wizard.group_payment === true) {
       // One batch: the amount typed in the wizard pays the invoices, oldest due date first.
@@ -257,7 +265,8 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
       currency_id: currencyId,
       journal_id: journal.id,
       company_id: companyId,
-      partner_id: first.partner_id ?? false,
+      // The commercial partner, not the invoiced contact (57c).
+      partner_id: commercialPartnerId(reg, first.partner_id),
       state: 'paid',
       payment_type: outbound ? 'outbound' : 'inbound',
       partner_type: 'customer',
@@ -283,7 +292,7 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
       journal_id: journal.id,
       company_id: companyId,
       currency_id: currencyId,
-      partner_id: first.partner_id ?? false,
+      partner_id: payment.partner_id ?? false,
       amount_total: amount,
       amount_untaxed: amount,
       payment_state: 'not_paid',
@@ -294,7 +303,7 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
   );
   const lineBase = {
     move_id: entry.id,
-    partner_id: first.partner_id ?? false,
+    partner_id: payment.partner_id ?? false,
     company_id: companyId,
     currency_id: currencyId,
     quantity: 1,
@@ -329,7 +338,6 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
     env,
   );
   let remaining = request.amountMinor;
-  const reconciled: number[] = [];
   const ordered = [...request.invoices].sort((a, b) =>
     String(a.invoice_date_due || '9999') < String(b.invoice_date_due || '9999') ? -1 : a.id - b.id,
   );
@@ -347,15 +355,17 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
       env,
     );
     remaining -= Math.min(applied, remaining);
-    reconciled.push(invoice.id);
   });
-  reg.update(
-    'account.payment',
-    payment,
-    { move_id: entry.id, reconciled_invoice_ids: reconciled, is_reconciled: remaining === 0 },
-    env,
-  );
+  reg.update('account.payment', payment, { move_id: entry.id, is_reconciled: remaining === 0 }, env);
   return payment;
+}
+
+function commercialPartnerId(reg: Registry, partnerId: Json | undefined): number | false {
+  if (typeof partnerId !== 'number') return false;
+  const partner = reg.model('res.partner').rows.get(partnerId);
+  return typeof partner?.parent_id === 'number' && partner.is_company !== true
+    ? partner.parent_id
+    : partnerId;
 }
 
 function paymentDefaults(reg: Registry, env: Env, vals: Vals): Vals {
@@ -389,6 +399,7 @@ function paymentRows(call: { reg: Registry; env: Env; ids: number[] }): Row[] {
 const PAYMENT_METHODS: { [name: string]: MethodSpec } = {
   message_post: messagePost,
   action_post: {
+    access: 'write',
     params: [],
     run: (call) => {
       for (const payment of paymentRows(call)) {
@@ -407,6 +418,7 @@ const PAYMENT_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   action_cancel: {
+    access: 'write',
     params: [],
     run: (call) => {
       for (const payment of paymentRows(call))
@@ -415,6 +427,7 @@ const PAYMENT_METHODS: { [name: string]: MethodSpec } = {
     },
   },
   action_draft: {
+    access: 'write',
     params: [],
     run: (call) => {
       for (const payment of paymentRows(call))
@@ -428,6 +441,7 @@ export function definePaymentModels(registry: Registry): void {
   registry.define({
     name: 'account.payment',
     description: 'Payments',
+    mailThread: true,
     order: 'date desc, name desc',
     fields: {
       ...PAYMENT_FIELDS,
@@ -464,11 +478,19 @@ export function definePaymentModels(registry: Registry): void {
         relation: 'account.account',
       },
       invoice_ids: { type: 'many2many', string: 'Invoices', relation: 'account.move' },
-      reconciled_invoice_ids: { type: 'many2many', string: 'Reconciled Invoices', relation: 'account.move' },
+      // Computed from the reconciliation, hence not stored: 18.0 cannot search it (58), 19.0 can.
+      reconciled_invoice_ids: {
+        type: 'many2many',
+        string: 'Reconciled Invoices',
+        relation: 'account.move',
+        store: false,
+        searchable: registry.version !== '18.0',
+        compute: (row, ctx) => reconciledInvoiceIds(ctx.reg, row.move_id),
+      },
       reconciled_invoices_count: {
         type: 'integer',
         string: '# Reconciled Invoices',
-        compute: (row) => idList(row.reconciled_invoice_ids).length,
+        compute: (row, ctx) => reconciledInvoiceIds(ctx.reg, row.move_id).length,
       },
       reconciled_invoices_type: {
         type: 'selection',
@@ -477,8 +499,8 @@ export function definePaymentModels(registry: Registry): void {
           ['credit_note', 'Credit Note'],
           ['invoice', 'Invoice'],
         ],
-        compute: (row) =>
-          idList(row.reconciled_invoice_ids).length > 0
+        compute: (row, ctx) =>
+          reconciledInvoiceIds(ctx.reg, row.move_id).length > 0
             ? row.payment_type === 'outbound'
               ? 'credit_note'
               : 'invoice'

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { isReferencePrefix, REFERENCE_PREFIX_MAX } from '../domain/reference.js';
+import { isValidCron } from '../jobs/scheduler.js';
 import { smtpConfigSchema } from '../mail/transport.js';
 
 /**
@@ -9,7 +11,22 @@ import { smtpConfigSchema } from '../mail/transport.js';
 const cronExpression = z
   .string()
   .trim()
-  .regex(/^(\S+\s+){4,5}\S+$/, 'must be a cron expression with 5 or 6 fields, e.g. "*/30 * * * * *"');
+  .regex(/^(\S+\s+){4,5}\S+$/, {
+    message: 'must be a cron expression with 5 or 6 fields, e.g. "*/30 * * * * *"',
+    abort: true,
+  })
+  // The same check the scheduler's node-cron makes, so a bad field stops the start, not a pass later.
+  .refine(isValidCron, "is not a cron expression node-cron accepts: check each field's range and syntax");
+
+/** An IANA zone name Intl knows (Africa/Algiers, UTC); node-cron computes its schedules with Intl. */
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const odooSchema = z.object({
   url: z.url({ message: 'must be the base URL of the Odoo server, e.g. https://erp.example.com' }),
@@ -18,8 +35,24 @@ const odooSchema = z.object({
   password: z.string().min(1, 'must be the password or, better, an API key of that user (env ODOO_PASSWORD)'),
   protocol: z.enum(['jsonrpc']).default('jsonrpc'),
   timeoutMs: z.number().int().positive().default(30_000),
-  /** Create the x_mytpe_* fields on account.move at start when they are missing. */
-  createFields: z.boolean().default(true),
+  /**
+   * Try to create missing x_ fields at start. Off by default: creating fields needs an Odoo
+   * administrator, which the daemon's Billing-rights user is not; `setup-odoo` does it.
+   */
+  createFields: z.boolean().default(false),
+  /**
+   * Starts every link reference (`<prefix>-inv-<id>-<n>`), unique to this Odoo database. Default:
+   * derived from the database's uuid by `setup-odoo` and kept in the store; set it to keep working
+   * when the store is lost, or when no administrator may run setup.
+   */
+  referencePrefix: z
+    .string()
+    .refine(isReferencePrefix, {
+      message: `must be lowercase letters, digits and single dashes, at most ${REFERENCE_PREFIX_MAX} characters`,
+    })
+    .optional(),
+  /** Run against a neutralized database (a staging copy Odoo disarmed); refused by default. */
+  allowNeutralized: z.boolean().default(false),
 });
 
 const companySchema = z.object({
@@ -33,10 +66,18 @@ const companySchema = z.object({
 });
 
 const mytpeSchema = z.object({
-  baseUrl: z.url().default('https://dev.mytpe.app/api/v2/mytpe-pay'),
+  // No default: the docs show only the development host (dev.mytpe.app), and a production config
+  // that left this out would send live keys there.
+  baseUrl: z.url({
+    message:
+      "must be the MyTPE Pay v2 API base of your MyTPE environment, e.g. https://<host>/api/v2/mytpe-pay (https://dev.mytpe.app/api/v2/mytpe-pay is MyTPE's development server)",
+  }),
   apiKey: z.string().min(1, 'must be the MyTPE API key (env MYTPE_API_KEY)'),
   apiSecret: z.string().min(1, 'must be the MyTPE API secret (env MYTPE_API_SECRET)'),
+  /** The webhook secret of every instance (env MYTPE_WEBHOOK_SECRET) when one serves them all. */
   webhookSecret: z.string().min(1).optional(),
+  /** Each instance's own webhook secret, by instance uuid (MyTPE gives every instance its own). */
+  webhookSecrets: z.record(z.string(), z.string().min(1)).default({}),
   timeoutMs: z.number().int().positive().default(15_000),
 });
 
@@ -49,8 +90,11 @@ const pipelineSchema = z.object({
   cursorOverlapSeconds: z.number().int().min(0).default(300),
   /** A full sweep of all open invoices runs this often, catching anything the cursor missed. */
   fullSweepMinutes: z.number().int().min(1).default(60),
-  /** Attempts before a step that keeps failing with a permanent error is marked failed. */
-  maxAttempts: z.number().int().min(1).default(8),
+  /**
+   * Attempts at a step before the link is marked failed: a new link's creation refused in a way
+   * that may pass (gateway down, 5xx, 429, instance not active), or any step refused for good.
+   */
+  maxAttempts: z.number().int().min(1).default(12),
   backoffBaseMs: z.number().int().min(1).default(5_000),
   backoffMaxMs: z.number().int().min(1).default(3_600_000),
   /** A claimed link is released after this long if its worker died. */
@@ -60,7 +104,10 @@ const pipelineSchema = z.object({
 const scheduleSchema = z.object({
   publish: cronExpression.default('*/30 * * * * *'),
   confirm: cronExpression.default('*/30 * * * * *'),
-  timezone: z.string().default('UTC'),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone, e.g. "UTC" or "Africa/Algiers"')
+    .default('UTC'),
 });
 
 const httpSchema = z.object({
@@ -117,8 +164,12 @@ export const configSchema = z
     companies: z.array(companySchema).default([]),
     gateways: z.object({ mytpe: mytpeSchema.optional() }).default({}),
     store: z
-      .object({ path: z.string().min(1).default('var/paylink.db') })
-      .default({ path: 'var/paylink.db' }),
+      .object({
+        path: z.string().min(1).default('var/paylink.db'),
+        /** Days finished runs, handled events, posted notes and sent or failed emails are kept. */
+        retentionDays: z.number().int().min(1).default(90),
+      })
+      .default({ path: 'var/paylink.db', retentionDays: 90 }),
     pipeline: pipelineSchema.default(pipelineSchema.parse({})),
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
     http: httpSchema.default(httpSchema.parse({})),

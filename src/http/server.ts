@@ -3,6 +3,19 @@ import type { Gateway } from '../gateways/gateway.js';
 import type { Logger } from '../log.js';
 import type { EventRepository } from '../store/events.js';
 
+/**
+ * Why the daemon is not ready, as a short code: /readyz is often reachable by more people than
+ * the log, and Odoo's own refusal text names the login and the database.
+ */
+export type ReadinessReason =
+  | 'odoo_credentials_refused'
+  | 'odoo_unknown_database'
+  | 'odoo_fields_missing'
+  | 'odoo_identity_missing'
+  | 'odoo_unavailable';
+
+export type Readiness = { ok: true } | { ok: false; reason: ReadinessReason };
+
 export interface HttpServerDeps {
   readonly gateways: ReadonlyMap<string, Gateway>;
   readonly events: EventRepository;
@@ -10,8 +23,8 @@ export interface HttpServerDeps {
   readonly now: () => number;
   /** Called after an event is stored, to process it without waiting for a schedule. */
   readonly onEvent: () => void;
-  /** Readiness: false while Odoo work is halted, with the reason. */
-  readonly ready: () => { ok: true } | { ok: false; reason: string };
+  /** Readiness: false while Odoo work is halted, with the reason's code (the details go to the log). */
+  readonly ready: () => Readiness;
   /** Largest webhook body accepted (bytes). */
   readonly bodyLimit?: number;
 }

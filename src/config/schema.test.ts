@@ -1,0 +1,140 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, unknownKeys } from './load.js';
+import { configSchema } from './schema.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+/** The variables of config/.env.example, as an admin would export them. */
+function exampleEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const line of readFileSync(path.join(ROOT, 'config/.env.example'), 'utf8').split('\n')) {
+    const match = /^([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (match && match[1] !== 'PAYLINK_CONFIG') env[match[1]!] = match[2]!;
+  }
+  return env;
+}
+
+type JsonObject = { [key: string]: unknown };
+
+/**
+ * Every key of the README's configuration table as a config object. A row's first key is a full
+ * path; the others are full paths too when they start with a top-level key, otherwise siblings of
+ * the first (`pipeline.backoffBaseMs`, `backoffMaxMs`). Environment variables and globs are skipped.
+ */
+function readmeKeys(): string[][] {
+  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Configuration'));
+  const table = section.slice(0, section.indexOf('\n## ', 1));
+  const topLevel = new Set(Object.keys(configSchema.shape));
+  const keys: string[][] = [];
+  for (const row of table.split('\n')) {
+    if (!row.startsWith('| `')) continue;
+    const cell = row.split('|')[1]!;
+    const tokens = [...cell.matchAll(/`([^`]+)`/g)].map((match) => match[1]!);
+    const names = tokens.filter((token) => !/^[A-Z_]+$/.test(token) && !token.includes('*'));
+    const first = names[0]!.split('.');
+    for (const name of names) {
+      const parts = name.split('.');
+      keys.push(topLevel.has(parts[0]!.replace('[]', '')) ? parts : [...first.slice(0, -1), ...parts]);
+    }
+  }
+  return keys;
+}
+
+function objectWith(keys: readonly string[][]): JsonObject {
+  const root: JsonObject = {};
+  for (const parts of keys) {
+    let node = root;
+    for (const [index, part] of parts.entries()) {
+      const last = index === parts.length - 1;
+      if (part.endsWith('[]')) {
+        const name = part.slice(0, -2);
+        node[name] ??= [{}];
+        node = (node[name] as JsonObject[])[0]!;
+      } else if (last) {
+        node[part] = null;
+      } else {
+        node[part] ??= {};
+        node = node[part] as JsonObject;
+      }
+    }
+  }
+  return root;
+}
+
+describe('configSchema', () => {
+  it('accepts config/production.example.json with the secrets of config/.env.example', () => {
+    const file = path.join(ROOT, 'config/production.example.json');
+    const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    expect(unknownKeys(configSchema, raw)).toEqual([]);
+    const { config } = loadConfig({ file, cwd: ROOT, env: exampleEnv() });
+    expect(config.odoo?.db).toBe('example');
+    expect(config.companies).toHaveLength(1);
+  });
+
+  it('knows every key the README documents', () => {
+    const keys = readmeKeys();
+    // A parser that silently found nothing would prove nothing.
+    expect(keys.length).toBeGreaterThan(40);
+    expect(keys).toContainEqual(['mail', 'smtp', 'tls', 'rejectUnauthorized']);
+    expect(keys).toContainEqual(['pipeline', 'backoffMaxMs']);
+    expect(unknownKeys(configSchema, objectWith(keys))).toEqual([]);
+  });
+});
+
+describe('schedule values', () => {
+  const issues = (config: unknown) => {
+    const result = configSchema.safeParse(config);
+    return result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  };
+
+  it('refuse a time zone Intl does not know, naming the key', () => {
+    expect(issues({ schedule: { timezone: 'Mars/Olympus' } })).toEqual([
+      'schedule.timezone: must be an IANA time zone, e.g. "UTC" or "Africa/Algiers"',
+    ]);
+    expect(issues({ schedule: { timezone: 'Africa/Algiers' } })).toEqual([]);
+    expect(configSchema.parse({}).schedule.timezone).toBe('UTC');
+  });
+
+  it('refuse every cron expression node-cron would refuse, naming the key', () => {
+    const refused = "is not a cron expression node-cron accepts: check each field's range and syntax";
+    expect(
+      issues({
+        schedule: { publish: '61 * * * * *', confirm: '*/0 * * * *' },
+        reconcile: { schedule: '0 0 31 2 *' },
+      }),
+    ).toEqual([
+      `schedule.publish: ${refused}`,
+      `schedule.confirm: ${refused}`,
+      `reconcile.schedule: ${refused}`,
+    ]);
+    // A wrong number of fields gets the one message that says so.
+    expect(issues({ schedule: { publish: 'every minute' } })).toEqual([
+      'schedule.publish: must be a cron expression with 5 or 6 fields, e.g. "*/30 * * * * *"',
+    ]);
+    expect(
+      issues({ schedule: { publish: '*/5 * * * * *', confirm: '0 */2 * * *' }, reconcile: { schedule: '' } }),
+    ).toEqual([]);
+  });
+});
+
+describe('store.retentionDays', () => {
+  it('defaults to 90 days and must be a whole number of days, at least 1', () => {
+    expect(configSchema.parse({}).store.retentionDays).toBe(90);
+    expect(configSchema.parse({ store: { path: 'x.db' } }).store).toEqual({
+      path: 'x.db',
+      retentionDays: 90,
+    });
+    expect(configSchema.parse({ store: { retentionDays: 400 } }).store.retentionDays).toBe(400);
+    for (const bad of [0, -1, 1.5, '30']) {
+      expect(configSchema.safeParse({ store: { retentionDays: bad } }).error?.issues[0]?.path).toEqual([
+        'store',
+        'retentionDays',
+      ]);
+    }
+  });
+});

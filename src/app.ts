@@ -1,24 +1,83 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { z } from 'zod';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { referencePrefixFor } from './domain/reference.js';
 import type { Gateway } from './gateways/gateway.js';
 import { createGateways } from './gateways/registry.js';
 import { Scheduler } from './jobs/scheduler.js';
-import type { Logger } from './log.js';
+import { type Logger, redactor } from './log.js';
 import { createMailService, type MailService } from './mail/service.js';
 import type { MailTransport } from './mail/transport.js';
-import { RpcOdooClient } from './odoo/client.js';
+import { type OdooCredentials, RpcOdooClient } from './odoo/client.js';
+import { isOdooError } from './odoo/errors.js';
 import { JsonRpcTransport } from './odoo/jsonrpc.js';
 import { OdooLedger } from './odoo/ledger.js';
-import { ensureLinkFields } from './odoo/setup.js';
-import type { CompanyRoute } from './pipeline/deps.js';
-import { Pipeline } from './pipeline/passes.js';
+import {
+  createLinkFields,
+  type DatabaseIdentity,
+  journalProblems,
+  missingLinkFields,
+  readDatabaseIdentity,
+} from './odoo/setup.js';
+import { Alerts } from './pipeline/alerts.js';
+import type { CompanyRoute, DatabaseIdentity as PrefixSource } from './pipeline/deps.js';
+import { journalAlertKey, Pipeline } from './pipeline/passes.js';
 import { CursorRepository } from './store/cursors.js';
 import { type Db, openDatabase } from './store/database.js';
 import { EventRepository } from './store/events.js';
 import { LinkRepository } from './store/links.js';
 import { NoteRepository } from './store/notes.js';
+import { NoticeRepository } from './store/notices.js';
+import { pruneStore } from './store/prune.js';
 import { RunRepository } from './store/runs.js';
+import { SettingsRepository } from './store/settings.js';
+
+/**
+ * Odoo is not ready for the daemon in a way only an admin can fix (fields missing, no reference
+ * prefix yet). The daemon stays up and idle rather than exiting into a restart loop.
+ */
+export class NotReadyError extends Error {
+  override name = 'NotReadyError';
+  constructor(
+    readonly reason: 'odoo_fields_missing' | 'odoo_identity_missing',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** What setup recorded about the Odoo database, kept in the store. */
+const storedIdentitySchema = z.object({
+  db: z.string(),
+  url: z.string(),
+  uuid: z.string(),
+  prefix: z.string(),
+  neutralized: z.boolean(),
+});
+export type StoredIdentity = z.infer<typeof storedIdentitySchema>;
+const IDENTITY_KEY = 'odoo.identity';
+/** Where `setup-gateway` keeps the webhook secret an instance gave us: `gateway.<id>.webhook.<account>`. */
+export const WEBHOOK_SECRET_KEY = (gateway: string, account: string) =>
+  `gateway.${gateway}.webhook.${account}`;
+
+/** The reference prefix, set once Odoo was checked. */
+class PrefixHolder implements PrefixSource {
+  value: string | undefined;
+  get prefix(): string {
+    if (this.value === undefined) throw new Error('the Odoo database is not checked yet (prepareOdoo)');
+    return this.value;
+  }
+}
+
+/** What `setupOdoo` did and found, for the command to print. */
+export interface SetupReport {
+  readonly createdFields: readonly string[];
+  readonly prefix: string;
+  readonly prefixSource: 'config' | 'database.uuid';
+  readonly journalProblems: readonly string[];
+}
 
 export interface App {
   readonly config: Config;
@@ -31,12 +90,31 @@ export interface App {
   readonly links: LinkRepository;
   readonly events: EventRepository;
   readonly notes: NoteRepository;
+  readonly notices: NoticeRepository;
+  readonly settings: SettingsRepository;
+  readonly alerts: Alerts;
   readonly runs: RunRepository;
   readonly mail: MailService | undefined;
   readonly log: Logger;
   readonly now: () => number;
-  /** Checks Odoo is reachable with our credentials and the custom fields exist. */
+  /**
+   * Checks Odoo before any link is made: reachable with our credentials, the custom fields
+   * there, the database's reference prefix known (and the database not a neutralized copy),
+   * each company's journal able to take payments (a company whose journal cannot is kept out).
+   */
   prepareOdoo(): Promise<void>;
+  /**
+   * The administrator's setup: creates the fields, reads the database's identity (its uuid, which
+   * a Billing user may not read) into the store, then checks everything as the daemon's user.
+   */
+  setupOdoo(admin?: OdooCredentials): Promise<SetupReport>;
+  /**
+   * Points each configured gateway account's webhooks at `publicUrl` through the gateway's API and
+   * keeps the secret it returns in the store (a restart takes it). Returns a line per account.
+   */
+  setupGateways(publicUrl: string, options: { regenerate: boolean }): Promise<string[]>;
+  /** The reference prefix, once prepareOdoo succeeded. */
+  readonly identity: PrefixSource;
   close(): void;
 }
 
@@ -68,6 +146,12 @@ export interface AppOptions {
   mailTransport?: MailTransport;
 }
 
+function neutralizedError(db: string): ConfigError {
+  return new ConfigError(
+    `Odoo database ${db} is neutralized (database.is_neutralized: a staging copy whose mails, crons and payments Odoo disarmed): odoo-paylink refuses to make payment links there. Point it at the production database, or set odoo.allowNeutralized to true for a test on this copy (with its own gateway test account and odoo.referencePrefix)`,
+  );
+}
+
 /** Wires config → store → Odoo → gateways → pipeline → mail. Nothing starts running here. */
 export function createApp(config: Config, log: Logger, options: AppOptions = {}): App {
   const odooConfig = config.odoo;
@@ -83,6 +167,12 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
   const cursors = new CursorRepository(db);
   const events = new EventRepository(db);
   const notes = new NoteRepository(db);
+  const notices = new NoticeRepository(db);
+  const settings = new SettingsRepository(db);
+  const alerts = new Alerts(settings, log.child({ component: 'alerts' }), now);
+  const identity = new PrefixHolder();
+  // What config or setup already settled is known at once; prepareOdoo checks it against Odoo.
+  identity.value = odooConfig.referencePrefix ?? settings.get(IDENTITY_KEY, storedIdentitySchema)?.prefix;
   const transport = new JsonRpcTransport({
     url: odooConfig.url,
     timeoutMs: odooConfig.timeoutMs,
@@ -94,7 +184,16 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     log.child({ component: 'odoo' }),
   );
   const ledger = new OdooLedger(odoo);
-  const gateways = createGateways(config, options.fetch);
+  const storedSecrets: Record<string, Record<string, string>> = {};
+  for (const { key, value } of settings.entries('gateway.', z.string())) {
+    const match = /^gateway\.([^.]+)\.webhook\.(.+)$/.exec(key);
+    if (!match?.[1] || !match[2]) continue;
+    redactor.addSecrets([value]);
+    const byAccount = storedSecrets[match[1]] ?? {};
+    byAccount[match[2]] = value;
+    storedSecrets[match[1]] = byAccount;
+  }
+  const gateways = createGateways(config, options.fetch, storedSecrets);
   const companies: CompanyRoute[] = config.companies.map((company) => {
     const gateway = gateways.get(company.gateway);
     if (!gateway)
@@ -126,17 +225,91 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     companies,
     links,
     notes,
+    notices,
+    alerts,
+    identity,
     events,
     cursors,
     runs,
-    settings: { database: odooConfig.db, ...config.pipeline },
+    settings: config.pipeline,
     log: log.child({ component: 'pipeline' }),
     now,
     owner,
     hooks: {
       onLinkCreated: (link, { invoice, company }) => mail?.enqueueForLink(link, invoice, company),
+      emailWaitsFor: (link) => mail?.isHeld(link) === true,
+      onLinkPublished: (link) => mail?.release(link),
     },
   });
+  const companyIds = companies.map((company) => company.companyId);
+
+  /** The reference prefix: configured, recorded by setup, or read from Odoo when the user may. */
+  async function resolveIdentity(): Promise<void> {
+    const stored = settings.get(IDENTITY_KEY, storedIdentitySchema);
+    let readable: DatabaseIdentity | undefined;
+    try {
+      readable = await readDatabaseIdentity(odoo, companyIds);
+    } catch (error) {
+      // A Billing user may not read ir.config_parameter: setup (an admin) recorded it instead.
+      if (!isOdooError(error, 'access')) throw error;
+    }
+    if (readable?.neutralized && !odooConfig!.allowNeutralized) throw neutralizedError(odooConfig!.db);
+    if (stored && (stored.db !== odooConfig!.db || (readable && readable.uuid !== stored.uuid))) {
+      throw new ConfigError(
+        `the state store ${config.store.path} belongs to Odoo database ${stored.db} (uuid ${stored.uuid}), not to ${odooConfig!.db}${readable ? ` (uuid ${readable.uuid})` : ''}: is this a copy of that database? Give this one its own store.path and run setup-odoo`,
+      );
+    }
+    let prefix = odooConfig!.referencePrefix ?? stored?.prefix;
+    if (prefix === undefined && readable) {
+      prefix = referencePrefixFor(odooConfig!.db, readable.uuid);
+      settings.set(IDENTITY_KEY, identityRecord(readable, prefix), now());
+    }
+    if (prefix === undefined) {
+      throw new NotReadyError(
+        'odoo_identity_missing',
+        `no reference prefix for Odoo database ${odooConfig!.db} yet: run "odoo-paylink setup-odoo --admin-login <an Odoo administrator>" once (it reads the database's uuid, which ${odooConfig!.login} may not read), or set odoo.referencePrefix`,
+      );
+    }
+    if (stored && odooConfig!.referencePrefix && stored.prefix !== odooConfig!.referencePrefix) {
+      log.warn(
+        `odoo.referencePrefix ${odooConfig!.referencePrefix} differs from the prefix ${stored.prefix} this store was set up with: links made under ${stored.prefix} are no longer recognised as ours`,
+      );
+    }
+    identity.value = prefix;
+  }
+
+  function identityRecord(found: DatabaseIdentity, prefix: string): StoredIdentity {
+    return {
+      db: odooConfig!.db,
+      url: odooConfig!.url,
+      uuid: found.uuid,
+      prefix,
+      neutralized: found.neutralized,
+    };
+  }
+
+  /** Keeps a company whose journal cannot take payments out of publishing, with one ALERT. */
+  async function checkJournals(): Promise<string[]> {
+    const all: string[] = [];
+    for (const company of companies) {
+      const problems = await journalProblems(odoo, {
+        companyId: company.companyId,
+        journalId: company.journalId,
+        currencies: company.gateway.currencies,
+      });
+      const key = journalAlertKey(company.companyId);
+      if (problems.length === 0) {
+        alerts.clear(key);
+        continue;
+      }
+      alerts.raise(
+        key,
+        `company ${company.companyId} gets no payment links: ${problems.join('; ')}. Fix companies[].journalId (a bank or cash journal of that company) and restart`,
+      );
+      all.push(...problems.map((problem) => `company ${company.companyId}: ${problem}`));
+    }
+    return all;
+  }
   return {
     config,
     db,
@@ -148,6 +321,10 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     links,
     events,
     notes,
+    notices,
+    settings,
+    alerts,
+    identity,
     runs,
     mail,
     log,
@@ -155,11 +332,84 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     async prepareOdoo() {
       const version = await odoo.version();
       log.info(`connected to Odoo ${version.serverVersion} at ${odooConfig.url}`, { db: odooConfig.db });
-      await ensureLinkFields(odoo, {
-        companyIds: companies.map((company) => company.companyId),
-        create: odooConfig.createFields,
-        log,
-      });
+      let missing = await missingLinkFields(odoo, companyIds);
+      if (missing.length > 0 && odooConfig.createFields) {
+        try {
+          await createLinkFields(odoo, { companyIds, log });
+          missing = [];
+        } catch (error) {
+          if (!isOdooError(error, 'access')) throw error;
+        }
+      }
+      if (missing.length > 0) {
+        throw new NotReadyError(
+          'odoo_fields_missing',
+          `account.move lacks ${missing.join(', ')}: run "odoo-paylink setup-odoo --admin-login <an Odoo administrator>" once (creating fields needs Administration rights, which ${odooConfig.login} should not have)`,
+        );
+      }
+      await resolveIdentity();
+      await checkJournals();
+    },
+    async setupOdoo(admin) {
+      const adminClient = admin
+        ? new RpcOdooClient(transport, admin, log.child({ component: 'odoo-admin' }))
+        : odoo;
+      const { created } = await createLinkFields(adminClient, { companyIds, log });
+      const found = await readDatabaseIdentity(adminClient, companyIds);
+      if (found.neutralized && !odooConfig.allowNeutralized) throw neutralizedError(odooConfig.db);
+      const stored = settings.get(IDENTITY_KEY, storedIdentitySchema);
+      if (stored && stored.db === odooConfig.db && stored.uuid !== found.uuid) {
+        throw new ConfigError(
+          `the state store ${config.store.path} was set up for another database named ${stored.db} (uuid ${stored.uuid}; this one is ${found.uuid}): give this database its own store.path`,
+        );
+      }
+      const derived = referencePrefixFor(odooConfig.db, found.uuid);
+      const prefix = odooConfig.referencePrefix ?? stored?.prefix ?? derived;
+      settings.set(IDENTITY_KEY, identityRecord(found, prefix), now());
+      // Then everything as the daemon's own user will see it.
+      const missing = await missingLinkFields(odoo, companyIds);
+      if (missing.length > 0)
+        throw new NotReadyError(
+          'odoo_fields_missing',
+          `${odooConfig.login} cannot see ${missing.join(', ')}`,
+        );
+      await resolveIdentity();
+      const problems = await checkJournals();
+      return {
+        createdFields: created,
+        prefix,
+        prefixSource: odooConfig.referencePrefix ? 'config' : 'database.uuid',
+        journalProblems: problems,
+      };
+    },
+    async setupGateways(publicUrl, { regenerate }) {
+      const base = publicUrl.replace(/\/+$/, '');
+      if (!/^https:\/\//.test(base))
+        throw new ConfigError('the public URL must be https (gateways require it)');
+      const lines: string[] = [];
+      const done = new Set<string>();
+      for (const { gateway, merchantAccount } of companies) {
+        if (done.has(`${gateway.id}:${merchantAccount}`)) continue;
+        done.add(`${gateway.id}:${merchantAccount}`);
+        const url = `${base}/webhooks/${gateway.id}`;
+        if (!gateway.webhookSetup) {
+          lines.push(`${gateway.displayName}: its API cannot set webhooks; enter ${url} in its dashboard`);
+          continue;
+        }
+        const { secret } = await gateway.webhookSetup.register(merchantAccount, url, { regenerate });
+        if (secret) {
+          redactor.addSecrets([secret]);
+          settings.set(WEBHOOK_SECRET_KEY(gateway.id, merchantAccount), secret, now());
+          lines.push(
+            `${gateway.displayName} ${merchantAccount}: webhooks go to ${url}; its new secret is kept in ${config.store.path}`,
+          );
+        } else {
+          lines.push(
+            `${gateway.displayName} ${merchantAccount}: webhooks go to ${url}; it already had a secret, which it does not show again: configure it (gateways.${gateway.id}.webhookSecrets) or run with --regenerate`,
+          );
+        }
+      }
+      return lines;
     },
     close() {
       if (db.open) db.close();
@@ -182,6 +432,18 @@ export function createScheduler(app: App): Scheduler {
   });
   // Webhooks wake the event job at once; the schedule picks up events postponed after a failure.
   scheduler.add({ name: 'events', schedule: '*/15 * * * * *', run: () => app.pipeline.processEvents() });
+  // History older than store.retentionDays goes, in small batches, once a day.
+  scheduler.add({
+    name: 'prune',
+    schedule: '0 15 3 * * *',
+    run: async () => {
+      const pruned = pruneStore(app.db, { now: app.now(), retentionDays: app.config.store.retentionDays });
+      app.log.info('pruned history older than the retention', {
+        ...pruned,
+        days: app.config.store.retentionDays,
+      });
+    },
+  });
   const { reconcile } = app.config;
   if (reconcile.schedule) {
     scheduler.add({

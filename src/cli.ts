@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { type App, createApp } from './app.js';
 import { ConfigError, loadConfig, secretValues } from './config/load.js';
@@ -165,25 +166,57 @@ program
 
 program
   .command('retry')
-  .description('resume a failed link of an invoice at the step it failed at (after fixing the cause)')
-  .argument('<invoice>', 'Odoo invoice id (account.move id)', parseInvoiceId)
-  .action((invoiceId: number) =>
+  .description('resume failed links at the step they failed at (after fixing the cause)')
+  .argument('[invoice]', 'Odoo invoice id (account.move id)', parseInvoiceId)
+  .option('--all-failed', 'every failed link')
+  .action((invoiceId: number | undefined, options: { allFailed?: boolean }) =>
     withApp(program, async (app) => {
-      const link = app.links.currentForInvoice(invoiceId);
-      if (link?.state !== 'failed') {
-        throw new Error(
-          `invoice ${invoiceId} has no failed link${link ? ` (its link is ${link.state})` : ''}`,
+      if ((invoiceId === undefined) === !options.allFailed)
+        throw new InvalidArgumentError('give an invoice id or --all-failed');
+      const failed =
+        invoiceId === undefined
+          ? app.links.inStates(['failed'])
+          : app.links.ofInvoice(invoiceId).filter((row) => row.state === 'failed');
+      if (failed.length === 0) {
+        const current = invoiceId === undefined ? undefined : app.links.currentForInvoice(invoiceId);
+        if (invoiceId === undefined) console.log('no failed links');
+        else
+          throw new Error(
+            `invoice ${invoiceId} has no failed link${current ? ` (its link is ${current.state})` : ''}`,
+          );
+        return;
+      }
+      await app.prepareOdoo();
+      for (const link of failed) {
+        const resumed = app.pipeline.steps.retryFailed(link);
+        if (!resumed) {
+          console.log(`${link.invoiceName}: cannot be retried (no failed step recorded)`);
+          continue;
+        }
+        const outcomes = await app.pipeline.steps.advance(resumed);
+        console.log(
+          `${link.invoiceName}: ${outcomes.join(', ') || 'unchanged'}; now ${app.links.byId(link.id)?.state}`,
         );
       }
-      const resumed = app.pipeline.steps.retryFailed(link);
-      if (!resumed)
-        throw new Error(`the link of invoice ${invoiceId} cannot be retried (no failed step recorded)`);
-      await app.prepareOdoo();
-      const outcomes = await app.pipeline.steps.advance(resumed);
       await app.pipeline.postNotes();
+    }),
+  );
+
+program
+  .command('rebuild')
+  .description(
+    'rebuild the state store from Odoo and the gateway (after losing var/paylink.db): adopts every link invoices carry; creates and emails nothing',
+  )
+  .action(() =>
+    withApp(program, async (app) => {
+      await app.prepareOdoo();
+      const summary = await app.pipeline.rebuild();
       console.log(
-        `${link.invoiceName}: ${outcomes.join(', ') || 'unchanged'}; now ${app.links.byId(link.id)?.state}`,
+        `read ${summary.invoicesRead} invoices carrying a link; adopted ${summary.adopted}, registered ${summary.registered}, archived ${summary.closed}, needing a person ${summary.needsAttention}`,
       );
+      for (const { kind, count } of app.notices.countsByKind())
+        console.log(`  ${kind.replace('_', ' ')}: ${count} invoices`);
+      console.log(formatStatus(app, { runs: false }));
     }),
   );
 
@@ -249,11 +282,63 @@ program
 
 program
   .command('setup-odoo')
-  .description('check the Odoo connection and create the x_mytpe_* fields on account.move')
-  .action(() =>
+  .description(
+    "as an Odoo administrator: create the fields on account.move, record the database identity, check the journals and what the daemon's user can do",
+  )
+  .option('--admin-login <login>', 'an Odoo administrator (default: the configured odoo.login)')
+  .option(
+    '--admin-password-file <file>',
+    "a file holding the administrator's password or API key (default: env ODOO_ADMIN_PASSWORD)",
+  )
+  .action((options: { adminLogin?: string; adminPasswordFile?: string }) =>
     withApp(program, async (app) => {
-      await app.prepareOdoo();
+      const odoo = app.config.odoo!;
+      let admin: { db: string; login: string; password: string } | undefined;
+      if (options.adminLogin) {
+        const password = options.adminPasswordFile
+          ? readFileSync(options.adminPasswordFile, 'utf8').trim()
+          : process.env.ODOO_ADMIN_PASSWORD;
+        if (!password)
+          throw new ConfigError(
+            '--admin-login needs the password in ODOO_ADMIN_PASSWORD or --admin-password-file',
+          );
+        redactor.addSecrets([password]);
+        admin = { db: odoo.db, login: options.adminLogin, password };
+      }
+      const report = await app.setupOdoo(admin);
+      console.log(
+        report.createdFields.length > 0
+          ? `created on account.move: ${report.createdFields.join(', ')}`
+          : 'the fields on account.move were already there',
+      );
+      console.log(
+        `link references start with ${report.prefix} (${report.prefixSource === 'config' ? 'odoo.referencePrefix' : "from the database's uuid"}); keep it: set odoo.referencePrefix to "${report.prefix}" so a lost state file needs no new setup`,
+      );
+      if (report.journalProblems.length > 0) {
+        for (const problem of report.journalProblems) console.log(`✗ ${problem}`);
+        throw new Error('Odoo is not ready: the journals above cannot take the payments');
+      }
       console.log('Odoo is ready for odoo-paylink.');
+    }),
+  );
+
+program
+  .command('setup-gateway')
+  .description(
+    "point each configured gateway account's webhooks at this daemon and keep the secret it returns",
+  )
+  .requiredOption(
+    '--public-url <url>',
+    'the https address of this daemon behind its reverse proxy, e.g. https://pay.example.com',
+  )
+  .option('--regenerate', 'ask for a new webhook secret (the old one stops working)')
+  .action((options: { publicUrl: string; regenerate?: boolean }) =>
+    withApp(program, async (app) => {
+      for (const line of await app.setupGateways(options.publicUrl, {
+        regenerate: options.regenerate === true,
+      }))
+        console.log(line);
+      console.log('restart the daemon so it takes the secrets');
     }),
   );
 
@@ -263,4 +348,7 @@ program.parseAsync().catch((error: unknown) => {
     error instanceof ConfigError ? `configuration error: ${message}` : `odoo-paylink: ${message}`,
   );
   process.exitCode = error instanceof ConfigError ? 78 : 2;
+  // A command that failed is over, even if something it started still holds the event loop (a
+  // daemon worker under a cluster must exit, not hang and look online).
+  setTimeout(() => process.exit(), 1_000);
 });

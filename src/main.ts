@@ -1,17 +1,22 @@
 import type { FastifyInstance } from 'fastify';
-import { type App, createApp, createScheduler } from './app.js';
+import { type App, createApp, createScheduler, NotReadyError } from './app.js';
+import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
-import { createHttpServer } from './http/server.js';
+import { createHttpServer, type Readiness } from './http/server.js';
 import type { Scheduler } from './jobs/scheduler.js';
 import type { Logger } from './log.js';
 import { isOdooError, type OdooError } from './odoo/errors.js';
 import { type SandboxEnvironment, startSandboxEnvironment } from './sandbox/demo.js';
+import { acquireStoreLock, type StoreLock, StoreLockedError } from './store/lock.js';
 
 export interface Runtime {
   readonly app: App;
   readonly sandbox: SandboxEnvironment | undefined;
-  /** Set when Odoo refused our credentials at start (only with `tolerateRefusedLogin`). */
-  readonly refusedBy: OdooError | undefined;
+  /**
+   * Why Odoo work cannot start (only with `tolerateRefusedLogin`): refused credentials, or what
+   * only an admin can fix (fields missing, no reference prefix).
+   */
+  readonly refusedBy: OdooError | NotReadyError | undefined;
   close(): Promise<void>;
 }
 
@@ -28,12 +33,19 @@ export async function startRuntime(
 ): Promise<Runtime> {
   const sandbox = config.odoo ? undefined : await startSandboxEnvironment(config, log);
   let app: App | undefined;
-  let refusedBy: OdooError | undefined;
+  let refusedBy: OdooError | NotReadyError | undefined;
   try {
     app = createApp(sandbox ? sandbox.config : config, log);
-    await app.prepareOdoo();
+    // The daemon starts clean: what is still wrong is alerted again at its first attempt.
+    if (options.tolerateRefusedLogin) app.alerts.forgetStored();
+    // In sandbox mode the emulated Odoo's admin runs the setup step, as an admin would once.
+    if (sandbox) await app.setupOdoo(sandbox.admin);
+    else await app.prepareOdoo();
   } catch (error) {
-    const refused = isOdooError(error, 'access_denied') || isOdooError(error, 'unknown_database');
+    const refused =
+      isOdooError(error, 'access_denied') ||
+      isOdooError(error, 'unknown_database') ||
+      error instanceof NotReadyError;
     if (refused && options.tolerateRefusedLogin && app) {
       refusedBy = error;
     } else {
@@ -54,10 +66,29 @@ export async function startRuntime(
   };
 }
 
-/** The daemon's HTTP server, listening; its URL for the sandbox's webhooks. */
+/** What /readyz answers while Odoo work is stopped: a code, never Odoo's text (it names the login and db). */
+export function readinessOf(stoppedBy: OdooError | NotReadyError | undefined): Readiness {
+  if (!stoppedBy) return { ok: true };
+  if (stoppedBy instanceof NotReadyError) return { ok: false, reason: stoppedBy.reason };
+  switch (stoppedBy.kind) {
+    case 'access_denied':
+      return { ok: false, reason: 'odoo_credentials_refused' };
+    case 'unknown_database':
+      return { ok: false, reason: 'odoo_unknown_database' };
+    default:
+      return { ok: false, reason: 'odoo_unavailable' };
+  }
+}
+
+/**
+ * The daemon's HTTP server, listening; its URL for the sandbox's webhooks. `refusedBy` is the
+ * refusal that left the daemon idle at start: an unknown database does not halt the Odoo client,
+ * so without it /readyz would say ready.
+ */
 export async function listen(
   app: App,
   scheduler: Pick<Scheduler, 'trigger'>,
+  options: { refusedBy?: OdooError | NotReadyError | undefined } = {},
 ): Promise<{ server: FastifyInstance; url: string }> {
   const server = createHttpServer({
     gateways: app.gateways,
@@ -67,10 +98,7 @@ export async function listen(
     bodyLimit: app.config.http.bodyLimit,
     onEvent: () =>
       void scheduler.trigger({ name: 'events', schedule: '', run: () => app.pipeline.processEvents() }),
-    ready: () => {
-      const halted = app.odoo.halted;
-      return halted ? { ok: false, reason: halted.message } : { ok: true };
-    },
+    ready: () => readinessOf(app.odoo.halted ?? options.refusedBy),
   });
   const url = await server.listen({ host: app.config.http.host, port: app.config.http.port });
   return { server, url };
@@ -78,14 +106,43 @@ export async function listen(
 
 /** `run`: schedules the passes until SIGINT or SIGTERM, then shuts down in order. */
 export async function runDaemon(config: Config, log: Logger & { close(): Promise<void> }): Promise<void> {
+  // One daemon per store (sandbox mode has a store of its own): a second one is refused at once.
+  const lock = config.odoo ? acquireDaemonLock(config.store.path, log) : undefined;
+  try {
+    await runLocked(config, log);
+  } finally {
+    lock?.release();
+  }
+}
+
+function acquireDaemonLock(storePath: string, log: Logger): StoreLock {
+  try {
+    const lock = acquireStoreLock(storePath);
+    if (lock.takenOver)
+      log.warn(`took over the store lock of pid ${lock.previous?.pid}, which is no longer running`);
+    return lock;
+  } catch (error) {
+    if (error instanceof StoreLockedError) throw new ConfigError(error.message);
+    throw error;
+  }
+}
+
+async function runLocked(config: Config, log: Logger & { close(): Promise<void> }): Promise<void> {
   const runtime = await startRuntime(config, log, { tolerateRefusedLogin: true });
   const { app } = runtime;
   if (runtime.refusedBy) {
     // Stay up, idle: webhooks are still stored (and handled after a restart with good
     // credentials), /readyz says why, and no further login is attempted.
-    const { server } = await listen(app, { trigger: () => Promise.resolve() });
+    const notReady = runtime.refusedBy instanceof NotReadyError ? runtime.refusedBy : undefined;
+    const { server } = await listen(
+      app,
+      { trigger: () => Promise.resolve() },
+      { refusedBy: runtime.refusedBy },
+    );
     log.error(
-      `ALERT: odoo-paylink is idle: ${runtime.refusedBy.message}. Fix the credentials and restart it; it will not retry by itself.`,
+      notReady
+        ? `ALERT: odoo-paylink is idle: ${notReady.message}; then restart it.`
+        : `ALERT: odoo-paylink is idle: ${runtime.refusedBy.message}. Fix the credentials and restart it; it will not retry by itself.`,
     );
     process.send?.('ready');
     await untilStopped(log, async () => {

@@ -11,6 +11,8 @@ export interface Invoice {
   readonly paymentState: string;
   readonly companyId: number;
   readonly companyName: string;
+  /** The customer's company (or the customer): who an account.payment of this invoice is for. */
+  readonly commercialPartnerId: number | null;
   readonly partner: {
     readonly id: number;
     readonly name: string;
@@ -25,6 +27,10 @@ export interface Invoice {
   readonly writeDate: string;
   readonly linkId: string | null;
   readonly linkUrl: string | null;
+  /** The last link number used for this invoice, as recorded in Odoo (0: none yet). */
+  readonly lastSequence: number;
+  /** When the customer was emailed its pay link, as recorded in Odoo ('YYYY-MM-DD HH:MM:SS' UTC). */
+  readonly emailedAt: string | null;
 }
 
 /** Settled in Odoo: paid or in payment (never judged by amount_residual, which stays on 18+ for payments without entries). */

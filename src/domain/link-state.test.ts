@@ -14,9 +14,10 @@ describe('link state machine', () => {
       expect(canTransition(path[index - 1]!, path[index]!)).toBe(true);
   });
 
-  it('never leaves registered, closed or expired for a working state', () => {
-    for (const terminal of ['registered', 'closed', 'expired'] as const) {
-      for (const target of WORKING_STATES) expect(canTransition(terminal, target)).toBe(false);
+  it('never leaves registered for a working state, nor closed or expired except for a late payment', () => {
+    for (const target of WORKING_STATES) expect(canTransition('registered', target)).toBe(false);
+    for (const terminal of ['closed', 'expired'] as const) {
+      for (const target of WORKING_STATES) expect(canTransition(terminal, target)).toBe(target === 'paid');
     }
   });
 

@@ -8,6 +8,7 @@
  *                                 │      └───► refund_needed   (paid, but the invoice was already settled or closed)
  *                                 ├─► closing ─► closed        (invoice cancelled, reset, reversed or paid elsewhere)
  *                                 └─► expired                  (gateway closed it unpaid: replaced by a new link)
+ *   closing, closed, expired ─► paid  (paid late, while the invoice still needs that money)
  *   any working state ─► failed   (permanent refusal, last_error says why; `retry` resumes the step)
  */
 export const LINK_STATES = [
@@ -39,7 +40,9 @@ const ALLOWED_FROM: Readonly<Record<LinkState, readonly LinkState[]>> = {
   creating: ['failed'],
   writing_back: ['creating', 'failed'],
   open: ['writing_back', 'failed'],
-  paid: ['open', 'writing_back', 'failed'],
+  // closing, closed, expired too: money that arrived on an earlier link while the invoice still
+  // needs it is this customer paying this invoice (the replacement is archived instead).
+  paid: ['open', 'writing_back', 'failed', 'closing', 'closed', 'expired'],
   registered: ['paid'],
   mismatch: ['open', 'writing_back', 'paid'],
   refund_needed: ['open', 'writing_back', 'paid', 'closing', 'closed', 'expired'],

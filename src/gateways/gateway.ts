@@ -1,5 +1,5 @@
 import type { LinkStatus, PaymentStatus } from '../domain/gateway-status.js';
-import type { Money } from '../domain/money.js';
+import { type Money, sameMoney } from '../domain/money.js';
 
 /**
  * The only view the pipeline has of a payment gateway. Each adapter (src/gateways/<name>/) maps
@@ -10,7 +10,7 @@ import type { Money } from '../domain/money.js';
 export interface LinkRequest {
   /**
    * Deterministic, unique across the gateway, derived from the Odoo database and invoice
-   * (`<db>-inv-<invoiceId>-<n>`). Sent as the gateway's slug/reference so a retry finds the
+   * (`<prefix>-inv-<invoiceId>-<n>`). Sent as the gateway's slug/reference so a retry finds the
    * link created by an earlier attempt instead of creating a second one.
    */
   readonly reference: string;
@@ -24,7 +24,10 @@ export interface LinkRequest {
     readonly partnerName: string;
     readonly partnerEmail?: string | undefined;
   };
-  /** Free-form metadata echoed back by gateways that support it. */
+  /**
+   * Sent with the link and echoed back by gateways that support it; names the database (its
+   * reference prefix), the invoice and the amount, so a link is only ever taken for ours.
+   */
   readonly metadata: Readonly<Record<string, string>>;
 }
 
@@ -33,6 +36,37 @@ export interface GatewayLink {
   readonly url: string;
   readonly reference: string;
   readonly amount: Money;
+  /** The gateway account the link lives in, when the gateway says (MyTPE: instance uuid). */
+  readonly merchantAccount?: string | undefined;
+  /** The metadata the gateway echoes back, when it does. */
+  readonly metadata?: Readonly<Record<string, string>> | undefined;
+  /**
+   * True when createLink did not create it but found it under the reference: made by an earlier
+   * attempt whose answer was lost, or by another process.
+   */
+  readonly adopted?: boolean | undefined;
+}
+
+/**
+ * Whether a link found at the gateway is the one `request` asks for: same reference, amount and
+ * account, and, when the gateway echoes metadata, every key we sent with the same value. A link
+ * that fails this belongs to someone else and is never adopted, closed or deleted.
+ */
+export function linkMatchesRequest(
+  link: GatewayLink,
+  request: Pick<LinkRequest, 'reference' | 'merchantAccount' | 'amount' | 'metadata'>,
+): string | undefined {
+  if (link.reference !== request.reference) return `its reference is ${link.reference}`;
+  if (link.merchantAccount !== undefined && link.merchantAccount !== request.merchantAccount)
+    return `it belongs to account ${link.merchantAccount}`;
+  if (!sameMoney(link.amount, request.amount)) return 'its amount differs';
+  if (link.metadata) {
+    for (const [key, value] of Object.entries(request.metadata)) {
+      if (link.metadata[key] !== value)
+        return `its metadata says ${key}=${JSON.stringify(link.metadata[key] ?? null)}`;
+    }
+  }
+  return undefined;
 }
 
 export interface GatewayPayment {
@@ -96,20 +130,45 @@ export interface Gateway {
   readonly displayName: string;
   /** Currencies the gateway can charge in; an invoice in another currency gets no link. */
   readonly currencies: readonly string[];
+  /** Starts the memo of every payment registered in Odoo (`MyTPE <transaction id>`). */
+  readonly memoPrefix: string;
 
-  /** Creates the link, or returns the one an earlier attempt created under the same reference. */
+  /**
+   * Creates the link, or returns the one an earlier attempt created under the same reference
+   * (`adopted`), but only when linkMatchesRequest accepts it.
+   */
   createLink(request: LinkRequest): Promise<GatewayLink>;
+  /** The link made under this reference, if it exists and matches the request; never creates one. */
+  findLink(request: LinkRequest): Promise<GatewayLink | undefined>;
   /** Current status and payments of a link. */
   getLink(linkId: string, amountCurrency: { currency: string; decimals: number }): Promise<LinkSnapshot>;
   /** Makes the link unpayable: deleted when it has no transaction, otherwise deactivated. */
   closeLink(linkId: string): Promise<CloseOutcome>;
-  /** Every payment made at the gateway in a window, for reconciliation. */
+  /**
+   * Every payment made in a window on links of these merchant accounts (other accounts of the
+   * same gateway login are left out), each once, for reconciliation.
+   */
   listPayments(
     window: PaymentWindow,
     amountCurrency: { currency: string; decimals: number },
+    merchantAccounts: readonly string[],
   ): Promise<GatewayPaymentRecord[]>;
   /** Present when the gateway pushes events and a webhook secret is configured. */
   readonly webhooks?: GatewayWebhooks | undefined;
+  /** Present when the gateway's API can point an account's webhooks at us (setup-gateway). */
+  readonly webhookSetup?: WebhookSetup | undefined;
+}
+
+export interface WebhookSetup {
+  /**
+   * Points the account's webhooks at `url`. The secret comes back when the gateway shows it (the
+   * first time, or after `regenerate`); undefined when the account already had one it masks.
+   */
+  register(
+    merchantAccount: string,
+    url: string,
+    options: { regenerate: boolean },
+  ): Promise<{ secret: string | undefined }>;
 }
 
 /** A payment as listed for reconciliation, with the link it was made on. */
@@ -125,6 +184,8 @@ export type GatewayErrorKind =
   | 'not_found'
   | 'conflict'
   | 'rate_limited'
+  /** The merchant account cannot take payments now (MyTPE: instance not active); may pass. */
+  | 'unavailable'
   | 'server'
   | 'timeout'
   | 'network'
@@ -146,6 +207,11 @@ export class GatewayError extends Error {
     } = {},
   ) {
     super(message, details.cause === undefined ? undefined : { cause: details.cause });
-    this.retryable = kind === 'rate_limited' || kind === 'server' || kind === 'timeout' || kind === 'network';
+    this.retryable =
+      kind === 'rate_limited' ||
+      kind === 'unavailable' ||
+      kind === 'server' ||
+      kind === 'timeout' ||
+      kind === 'network';
   }
 }

@@ -6,7 +6,12 @@ import { createMyTpeGateway } from './mytpe/gateway.js';
  * Builds the configured gateways. Adding a gateway means adding its folder and one entry here;
  * the pipeline only ever sees the Gateway interface.
  */
-export function createGateways(config: Config, fetchImpl?: typeof fetch): Map<string, Gateway> {
+export function createGateways(
+  config: Config,
+  fetchImpl?: typeof fetch,
+  /** Webhook secrets `setup-gateway` registered, by gateway and account (config wins). */
+  storedSecrets: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
+): Map<string, Gateway> {
   const gateways = new Map<string, Gateway>();
   const mytpe = config.gateways.mytpe;
   if (mytpe) {
@@ -17,7 +22,10 @@ export function createGateways(config: Config, fetchImpl?: typeof fetch): Map<st
         apiKey: mytpe.apiKey,
         apiSecret: mytpe.apiSecret,
         timeoutMs: mytpe.timeoutMs,
-        webhookSecret: mytpe.webhookSecret,
+        webhookSecrets: {
+          byInstance: { ...storedSecrets.mytpe, ...mytpe.webhookSecrets },
+          shared: mytpe.webhookSecret,
+        },
         fetch: fetchImpl,
       }),
     );

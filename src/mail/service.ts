@@ -1,6 +1,7 @@
 import type { MailConfig, OdooConfig } from '../config/schema.js';
 import type { Invoice } from '../domain/invoice.js';
 import type { Logger } from '../log.js';
+import { noteMarker } from '../pipeline/notes.js';
 import type { CompanyContact } from '../pipeline/ports.js';
 import type { Db } from '../store/database.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
@@ -15,8 +16,15 @@ import { MailWorker } from './worker.js';
 export interface MailService {
   readonly outbox: OutboxRepository;
   readonly renderer: EmailRenderer;
-  /** Queues the invoice email of a new link; call inside the transaction that records the link. */
+  /**
+   * Queues the invoice email of a new link, held until release(); call inside the transaction
+   * that records the link.
+   */
   enqueueForLink(link: LinkRow, invoice: Invoice, company: CompanyContact): void;
+  /** Whether a held email waits for this link. */
+  isHeld(link: LinkRow): boolean;
+  /** Lets the held email of a link go (once the link is on the invoice). */
+  release(link: LinkRow): void;
   /** Queues the email of an invoice's current link again, on purpose. */
   resend(link: LinkRow, invoice: Invoice, company: CompanyContact): void;
   start(): void;
@@ -107,19 +115,27 @@ export function createMailService(options: {
     },
     // The accountant learns it on the invoice; the note goes through the notes queue like the others.
     notifyNoRecipient: async (row) => {
+      const reference = options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`;
       options.notes.enqueue(
         {
           linkRowId: row.linkRowId,
           companyId: row.companyId,
           invoiceId: row.invoiceId,
           kind: 'no_email',
+          marker: noteMarker(reference, 'no_email'),
           body: '<p><b>Action needed:</b> the customer has no valid email address, so the payment link was not emailed. Send it another way or fix the address and run <code>odoo-paylink resend</code>.</p>',
         },
         now(),
       );
     },
   });
-  const enqueue = (link: LinkRow, invoice: Invoice, company: CompanyContact, dedupeKey: string) => {
+  const enqueue = (
+    link: LinkRow,
+    invoice: Invoice,
+    company: CompanyContact,
+    dedupeKey: string,
+    held: boolean,
+  ) => {
     const payload = invoiceEmailFor(link, invoice, company, options.gatewayName(link), config.logoUrl);
     if (!payload) return;
     outbox.enqueue({
@@ -129,16 +145,21 @@ export function createMailService(options: {
       dedupeKey,
       payload,
       now: now(),
+      held,
     });
   };
   return {
     outbox,
     renderer,
     enqueueForLink(link, invoice, company) {
-      enqueue(link, invoice, company, `link:${link.id}`);
+      enqueue(link, invoice, company, `link:${link.id}`, true);
+    },
+    isHeld: (link) => outbox.isHeld(link.id),
+    release(link) {
+      if (outbox.release(link.id, now()) > 0) worker.wake();
     },
     resend(link, invoice, company) {
-      enqueue(link, invoice, company, outbox.nextResendKey(link.id));
+      enqueue(link, invoice, company, outbox.nextResendKey(link.id), false);
       worker.wake();
     },
     start: () => worker.start(),

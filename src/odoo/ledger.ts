@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import type { Invoice } from '../domain/invoice.js';
 import { type Money, minorFromOdooFloat, money, odooFloatFromMinor } from '../domain/money.js';
-import type { CompanyContact, InvoiceCursor, InvoiceLedger, RegisteredPayment } from '../pipeline/ports.js';
+import {
+  type CompanyContact,
+  type InvoiceCursor,
+  type InvoiceLedger,
+  type LedgerPayment,
+  SenderEmailMissingError,
+} from '../pipeline/ports.js';
 import type { Domain, OdooClient } from './client.js';
 import { isOdooError, OdooError } from './errors.js';
 import {
@@ -11,6 +17,7 @@ import {
   type InvoiceRecord,
   invoiceRecord,
   LINK_FIELDS,
+  many2one,
   optionalText,
   type PartnerRecord,
   partnerRecord,
@@ -21,7 +28,18 @@ const companyContactRecord = z.object({
   name: z.string(),
   email: optionalText,
   website: optionalText,
+  partner_id: many2one,
 });
+const partnerTzRecord = z.object({ id: z.number().int().positive(), tz: optionalText });
+/** States of an account.payment that no longer pays anything (names differ across versions). */
+const VOID_PAYMENT_STATES = new Set(['cancel', 'canceled', 'cancelled', 'rejected']);
+
+interface PaymentFields {
+  /** `memo` since 18.0, `ref` before. */
+  readonly memo: 'memo' | 'ref';
+  /** `invoice_ids` (stored, searchable) since 18.0; `reconciled_invoice_ids` (read only) before. */
+  readonly invoices: 'invoice_ids' | 'reconciled_invoice_ids';
+}
 const OPEN_PAYMENT_STATES = ['not_paid', 'partial'];
 const actionSchema = z.object({ res_id: z.number().int().positive().optional() }).loose();
 const fieldsGetSchema = z.record(z.string(), z.object({ type: z.string() }).loose());
@@ -30,7 +48,7 @@ const fieldsGetSchema = z.record(z.string(), z.object({ type: z.string() }).loos
 export class OdooLedger implements InvoiceLedger {
   private readonly currencies = new Map<number, CurrencyRecord>();
   private readonly contacts = new Map<number, Promise<CompanyContact>>();
-  private memoField: Promise<'memo' | 'ref'> | undefined;
+  private paymentFieldNames: Promise<PaymentFields> | undefined;
   private readonly invoiceFields: readonly string[];
 
   constructor(
@@ -78,6 +96,16 @@ export class OdooLedger implements InvoiceLedger {
     return this.search(companyId, domain, limit, 'id asc');
   }
 
+  async linkedInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]> {
+    const domain: Domain = [
+      ['move_type', '=', 'out_invoice'],
+      ['x_mytpe_link_id', '!=', false],
+      ['company_id', '=', companyId],
+      ['id', '>', afterId],
+    ];
+    return this.search(companyId, domain, limit, 'id asc');
+  }
+
   async invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]> {
     if (ids.length === 0) return [];
     return this.search(companyId, [['id', 'in', [...ids]]], ids.length, 'id asc');
@@ -85,12 +113,17 @@ export class OdooLedger implements InvoiceLedger {
 
   async writeLink(
     invoice: { id: number; companyId: number },
-    link: { id: string; url: string },
+    link: { id: string; url: string; sequence: number; emailedAt?: string | undefined },
   ): Promise<void> {
     await this.odoo.write(
       'account.move',
       [invoice.id],
-      { x_mytpe_link_id: link.id, x_mytpe_payment_link: link.url },
+      {
+        x_mytpe_link_id: link.id,
+        x_mytpe_payment_link: link.url,
+        x_paylink_last_sequence: link.sequence,
+        ...(link.emailedAt ? { x_paylink_emailed_at: link.emailedAt } : {}),
+      },
       { companyIds: [invoice.companyId] },
     );
   }
@@ -100,12 +133,24 @@ export class OdooLedger implements InvoiceLedger {
     if (!contact) {
       contact = this.odoo
         .read('res.company', [companyId], companyContactRecord, {
-          fields: ['name', 'email', 'website'],
+          fields: ['name', 'email', 'website', 'partner_id'],
           companyIds: [companyId],
         })
-        .then(([company]) => {
+        .then(async ([company]) => {
           if (!company) throw new OdooError('missing', `company ${companyId} not found in Odoo`);
-          return { id: company.id, name: company.name, email: company.email, website: company.website };
+          const [partner] = company.partner_id
+            ? await this.odoo.read('res.partner', [company.partner_id[0]], partnerTzRecord, {
+                fields: ['tz'],
+                companyIds: [companyId],
+              })
+            : [];
+          return {
+            id: company.id,
+            name: company.name,
+            email: company.email,
+            website: company.website,
+            timezone: partner?.tz ?? null,
+          };
         });
       contact.catch(() => this.contacts.delete(companyId));
       this.contacts.set(companyId, contact);
@@ -113,12 +158,12 @@ export class OdooLedger implements InvoiceLedger {
     return contact;
   }
 
-  async clearLink(invoice: { id: number; companyId: number }): Promise<void> {
+  async clearLink(invoice: { id: number; companyId: number }, link: { sequence: number }): Promise<void> {
     try {
       await this.odoo.write(
         'account.move',
         [invoice.id],
-        { x_mytpe_link_id: false, x_mytpe_payment_link: false },
+        { x_mytpe_link_id: false, x_mytpe_payment_link: false, x_paylink_last_sequence: link.sequence },
         { companyIds: [invoice.companyId] },
       );
     } catch (error) {
@@ -127,47 +172,51 @@ export class OdooLedger implements InvoiceLedger {
     }
   }
 
-  async paymentMemosPresent(companyId: number, memos: readonly string[]): Promise<Set<string>> {
-    const field = await this.paymentMemoField(companyId);
-    const schema = z.object({ [field]: z.union([z.string(), z.literal(false)]) }).loose();
-    const present = new Set<string>();
+  async paymentsByMemo(companyId: number, memos: readonly string[]): Promise<LedgerPayment[]> {
+    const fields = await this.paymentFields(companyId);
+    const text = z.union([z.string(), z.literal(false)]).optional();
+    const ids = z.array(z.number().int()).optional();
+    const schema = z.object({
+      id: z.number().int(),
+      amount: z.number(),
+      currency_id: z.tuple([z.number(), z.string()]),
+      partner_id: many2one,
+      journal_id: many2one,
+      state: z.union([z.string(), z.literal(false)]),
+      memo: text,
+      ref: text,
+      invoice_ids: ids,
+      reconciled_invoice_ids: ids,
+    });
+    const payments: LedgerPayment[] = [];
     for (let index = 0; index < memos.length; index += 200) {
       const batch = memos.slice(index, index + 200);
-      const found = await this.odoo.searchRead('account.payment', [[field, 'in', batch]], schema, {
-        fields: [field],
+      const found = await this.odoo.searchRead('account.payment', [[fields.memo, 'in', batch]], schema, {
+        fields: ['amount', 'currency_id', 'partner_id', 'journal_id', 'state', fields.memo, fields.invoices],
+        order: 'id asc',
         companyIds: [companyId],
       });
       for (const payment of found) {
-        const memo = payment[field];
-        if (typeof memo === 'string') present.add(memo);
+        const memo = payment[fields.memo];
+        const state = typeof payment.state === 'string' ? payment.state : 'draft';
+        if (typeof memo !== 'string' || VOID_PAYMENT_STATES.has(state)) continue;
+        const currency = await this.currency(companyId, payment.currency_id[0]);
+        payments.push({
+          id: payment.id,
+          memo,
+          state,
+          amount: money(
+            minorFromOdooFloat(payment.amount, currency.decimal_places),
+            currency.name,
+            currency.decimal_places,
+          ),
+          partnerId: payment.partner_id ? payment.partner_id[0] : null,
+          journalId: payment.journal_id ? payment.journal_id[0] : null,
+          invoiceIds: payment[fields.invoices] ?? [],
+        });
       }
     }
-    return present;
-  }
-
-  async findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null> {
-    const field = await this.paymentMemoField(companyId);
-    const schema = z
-      .object({ id: z.number().int(), amount: z.number(), currency_id: z.tuple([z.number(), z.string()]) })
-      .loose();
-    const found = await this.odoo.searchRead('account.payment', [[field, '=', memo]], schema, {
-      fields: ['amount', 'currency_id', field],
-      limit: 1,
-      order: 'id asc',
-      companyIds: [companyId],
-    });
-    const payment = found[0];
-    if (!payment) return null;
-    const currency = await this.currency(companyId, payment.currency_id[0]);
-    return {
-      id: payment.id,
-      memo,
-      amount: money(
-        minorFromOdooFloat(payment.amount, currency.decimal_places),
-        currency.name,
-        currency.decimal_places,
-      ),
-    };
+    return payments;
   }
 
   async registerPayment(
@@ -196,7 +245,9 @@ export class OdooLedger implements InvoiceLedger {
       options,
     );
     if (action.res_id !== undefined) return action.res_id;
-    const created = await this.findPaymentByMemo(invoice.companyId, payment.memo);
+    const created = (await this.paymentsByMemo(invoice.companyId, [payment.memo])).find((candidate) =>
+      candidate.invoiceIds.includes(invoice.id),
+    );
     if (!created) throw new OdooError('protocol', `Odoo registered no payment with memo ${payment.memo}`);
     return created.id;
   }
@@ -220,32 +271,44 @@ export class OdooLedger implements InvoiceLedger {
       );
       if (existing > 0) return 'already_posted';
     }
-    // body_is_html (Odoo 17+): a plain str body would be escaped and show its tags.
-    await this.odoo.call('account.move', 'message_post', [[invoice.id]], z.unknown(), {
-      ...options,
-      kwargs: {
-        body: `${html}<p><small>${marker}</small></p>`,
-        body_is_html: true,
-        message_type: 'comment',
-        subtype_xmlid: 'mail.mt_note',
-      },
-    });
+    try {
+      // body_is_html (Odoo 17+): a plain str body would be escaped and show its tags.
+      await this.odoo.call('account.move', 'message_post', [[invoice.id]], z.unknown(), {
+        ...options,
+        kwargs: {
+          body: `${html}<p><small>${marker}</small></p>`,
+          body_is_html: true,
+          message_type: 'comment',
+          subtype_xmlid: 'mail.mt_note',
+        },
+      });
+    } catch (error) {
+      // Odoo 16–18 (captures 51): the author of a message needs an email address.
+      if (isOdooError(error, 'user') && /configure the sender's email address/i.test(error.message))
+        throw new SenderEmailMissingError(error.message, { cause: error });
+      throw error;
+    }
     return 'posted';
   }
 
-  /** `memo` on account.payment since 18.0, `ref` before; asked once with fields_get. */
-  private paymentMemoField(companyId: number): Promise<'memo' | 'ref'> {
-    this.memoField ??= this.odoo
+  /** Field names of account.payment that moved in 18.0, asked once with fields_get. */
+  private paymentFields(companyId: number): Promise<PaymentFields> {
+    this.paymentFieldNames ??= this.odoo
       .call('account.payment', 'fields_get', [], fieldsGetSchema, {
         companyIds: [companyId],
         kwargs: { attributes: ['type'] },
       })
-      .then((fields) => ('memo' in fields ? 'memo' : 'ref'))
+      .then(
+        (fields): PaymentFields => ({
+          memo: 'memo' in fields ? 'memo' : 'ref',
+          invoices: 'invoice_ids' in fields ? 'invoice_ids' : 'reconciled_invoice_ids',
+        }),
+      )
       .catch((error: unknown) => {
-        this.memoField = undefined;
+        this.paymentFieldNames = undefined;
         throw error;
       });
-    return this.memoField;
+    return this.paymentFieldNames;
   }
 
   private async search(companyId: number, domain: Domain, limit: number, order: string): Promise<Invoice[]> {
@@ -303,6 +366,11 @@ export class OdooLedger implements InvoiceLedger {
       paymentState: record.payment_state,
       companyId: record.company_id ? record.company_id[0] : companyId,
       companyName: record.company_id ? record.company_id[1] : '',
+      commercialPartnerId: record.commercial_partner_id
+        ? record.commercial_partner_id[0]
+        : record.partner_id
+          ? record.partner_id[0]
+          : null,
       partner: partner
         ? { id: partner.id, name: partner.name, email: partner.email, lang: partner.lang }
         : record.partner_id
@@ -315,6 +383,8 @@ export class OdooLedger implements InvoiceLedger {
       writeDate: record.write_date,
       linkId: record.x_mytpe_link_id ?? null,
       linkUrl: record.x_mytpe_payment_link ?? null,
+      lastSequence: typeof record.x_paylink_last_sequence === 'number' ? record.x_paylink_last_sequence : 0,
+      emailedAt: record.x_paylink_emailed_at ?? null,
     };
   }
 }

@@ -15,6 +15,7 @@ export const INVOICE_FIELDS = [
   'state',
   'payment_state',
   'partner_id',
+  'commercial_partner_id',
   'company_id',
   'currency_id',
   'amount_total',
@@ -23,7 +24,12 @@ export const INVOICE_FIELDS = [
   'invoice_date_due',
   'write_date',
 ] as const;
-export const LINK_FIELDS = ['x_mytpe_link_id', 'x_mytpe_payment_link'] as const;
+export const LINK_FIELDS = [
+  'x_mytpe_link_id',
+  'x_mytpe_payment_link',
+  'x_paylink_last_sequence',
+  'x_paylink_emailed_at',
+] as const;
 
 export const invoiceRecord = z.object({
   id: z.number().int().positive(),
@@ -34,6 +40,7 @@ export const invoiceRecord = z.object({
     .union([z.string(), z.literal(false)])
     .transform((value) => (value === false ? 'not_paid' : value)),
   partner_id: many2one,
+  commercial_partner_id: many2one.optional(),
   company_id: many2one,
   currency_id: many2one,
   amount_total: z.number(),
@@ -43,6 +50,8 @@ export const invoiceRecord = z.object({
   write_date: z.string(),
   x_mytpe_link_id: optionalText.optional(),
   x_mytpe_payment_link: optionalText.optional(),
+  x_paylink_last_sequence: z.union([z.number().int(), z.literal(false)]).optional(),
+  x_paylink_emailed_at: optionalText.optional(),
 });
 export type InvoiceRecord = z.infer<typeof invoiceRecord>;
 
@@ -58,6 +67,7 @@ export const partnerRecord = z.object({
   name: z.union([z.string(), z.literal(false)]).transform((value) => (value === false ? '' : value)),
   email: optionalText,
   lang: optionalText,
+  tz: optionalText.optional(),
 });
 export type PartnerRecord = z.infer<typeof partnerRecord>;
 

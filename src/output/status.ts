@@ -1,4 +1,5 @@
 import type { App } from '../app.js';
+import { storedAlerts } from '../pipeline/alerts.js';
 
 function time(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -6,14 +7,30 @@ function time(ms: number): string {
 
 /** The one-screen status an admin reads: links per state, what needs a person, emails, webhooks, passes. */
 export function formatStatus(
-  app: Pick<App, 'links' | 'runs' | 'events' | 'mail' | 'notes'>,
+  app: Pick<App, 'links' | 'runs' | 'events' | 'mail' | 'notes' | 'notices' | 'settings'>,
   options: { runs: boolean },
 ): string {
   const lines: string[] = [];
+  const alerts = storedAlerts(app.settings);
+  if (alerts.length > 0) {
+    lines.push('ALERTS (work paused until fixed)');
+    for (const alert of alerts) lines.push(`  since ${time(alert.since)}  ${alert.message}`);
+    lines.push('');
+  }
   const counts = app.links.countsByState();
   lines.push('Links by state');
   if (counts.length === 0) lines.push('  (none yet)');
   for (const { state, count } of counts) lines.push(`  ${state.padEnd(14)} ${String(count).padStart(6)}`);
+
+  const notices = app.notices.countsByKind();
+  if (notices.length > 0) {
+    lines.push('', 'Invoices without a link of ours');
+    const words = {
+      foreign_link: 'carry a link another deployment made (left alone)',
+      unsupported_currency: 'are in a currency the gateway cannot charge',
+    } as const;
+    for (const { kind, count } of notices) lines.push(`  ${String(count).padStart(6)} ${words[kind]}`);
+  }
 
   const problems = app.links.recentFailures(10);
   if (problems.length > 0) {

@@ -6,7 +6,9 @@ import type { Db } from '../store/database.js';
 import type { EventRepository } from '../store/events.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
+import type { NoticeRepository } from '../store/notices.js';
 import type { RunRepository } from '../store/runs.js';
+import type { Alerts } from './alerts.js';
 import type { CompanyContact, InvoiceLedger } from './ports.js';
 
 /** One Odoo company served by the daemon and the gateway account its invoices are paid through. */
@@ -18,9 +20,16 @@ export interface CompanyRoute {
   readonly merchantAccount: string;
 }
 
+/**
+ * The Odoo database's reference prefix, known once the daemon has checked Odoo (it comes from
+ * config, the store, or database.uuid); every link reference starts with it.
+ */
+export interface DatabaseIdentity {
+  /** Throws when Odoo has not been checked yet. */
+  readonly prefix: string;
+}
+
 export interface PipelineSettings {
-  /** Odoo database name, part of every link reference. */
-  readonly database: string;
   readonly concurrency: number;
   readonly batchSize: number;
   readonly cursorOverlapSeconds: number;
@@ -33,8 +42,15 @@ export interface PipelineSettings {
 
 /** Hooks later features attach to without the pipeline knowing them (emails, metrics). */
 export interface PipelineHooks {
-  /** Runs inside the transaction that records a new link, so its writes commit with it. */
+  /**
+   * Runs inside the transaction that records a new link, so its writes commit with it (the
+   * invoice email, held until the link is on the invoice).
+   */
   onLinkCreated?(link: LinkRow, context: { invoice: Invoice; company: CompanyContact }): void;
+  /** Whether the customer will be emailed about this link once it is on the invoice. */
+  emailWaitsFor?(link: LinkRow): boolean;
+  /** Runs inside the transaction that records the link as shown on the invoice. */
+  onLinkPublished?(link: LinkRow): void;
 }
 
 export interface PipelineDeps {
@@ -43,6 +59,9 @@ export interface PipelineDeps {
   readonly companies: readonly CompanyRoute[];
   readonly links: LinkRepository;
   readonly notes: NoteRepository;
+  readonly notices: NoticeRepository;
+  readonly alerts: Alerts;
+  readonly identity: DatabaseIdentity;
   readonly events: EventRepository;
   readonly cursors: CursorRepository;
   readonly runs: RunRepository;

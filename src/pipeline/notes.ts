@@ -63,6 +63,38 @@ export const notes = {
       ),
     };
   },
+  latePayment(gateway: string, amount: Money, transactionId: string): Note {
+    return {
+      kind: 'late_payment',
+      body: paragraph(
+        `The customer paid ${escapeHtml(describeMoney(amount))} through an earlier ${escapeHtml(gateway)} payment link of this invoice (transaction ${escapeHtml(transactionId)}), after it had been replaced. The payment is registered and the newer link is archived.`,
+      ),
+    };
+  },
+  deletedAtGateway(gateway: string): Note {
+    return {
+      kind: 'deleted',
+      body: paragraph(
+        `The ${escapeHtml(gateway)} payment link of this invoice was deleted at the gateway, so it can no longer be paid.`,
+      ),
+    };
+  },
+  foreignLink(linkId: string, reason: string): Note {
+    return {
+      kind: 'foreign_link',
+      body: paragraph(
+        `<b>Action needed:</b> this invoice carries a payment link (${escapeHtml(linkId)}) that this odoo-paylink did not make (${escapeHtml(reason)}), so it leaves the invoice alone: no new link, no email, the link is never closed. If this database is a copy of another one, that is expected; otherwise clear the link fields or ask your administrator.`,
+      ),
+    };
+  },
+  unsupportedCurrency(gateway: string, currency: string, accepted: readonly string[]): Note {
+    return {
+      kind: 'unsupported_currency',
+      body: paragraph(
+        `No online payment link for this invoice: ${escapeHtml(gateway)} cannot charge ${escapeHtml(currency)} (it takes ${escapeHtml(accepted.join(', '))}).`,
+      ),
+    };
+  },
   expired(gateway: string): Note {
     return {
       kind: 'expired',
@@ -76,4 +108,9 @@ export const notes = {
 /** Text that identifies one note in the chatter, so a retry finds the note it already posted. */
 export function noteMarker(reference: string, kind: string): string {
   return `[odoo-paylink ${reference} ${kind}]`;
+}
+
+/** The marker of a note about an invoice that has no link of ours. */
+export function invoiceNoteMarker(prefix: string, invoiceId: number, kind: string): string {
+  return `[odoo-paylink ${prefix}-inv-${invoiceId} ${kind}]`;
 }

@@ -3,14 +3,24 @@ import type { Invoice } from '../domain/invoice.js';
 import { isPayable } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
 import { describeMoney } from '../domain/money.js';
-import { linkReference } from '../domain/reference.js';
 import type { LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
-import { noteMarker } from './notes.js';
-import type { InvoiceCursor } from './ports.js';
+import { notes as noteTexts } from './notes.js';
+import { type InvoiceCursor, SenderEmailMissingError } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
 import { backoffDelay, classifyFailure } from './retry.js';
-import { HaltError, LinkSteps, type StepOutcome } from './steps.js';
+import { HaltError, LinkSteps, odooDateTime, type StepOutcome } from './steps.js';
+
+/** Work a pass found for one invoice: carry a link forward, or adopt the link it carries. */
+type InvoiceWork = { row: LinkRow; invoice: Invoice } | { adopt: Invoice; company: CompanyRoute };
+
+/** The alert that pauses chatter notes while Odoo refuses them for the bot's missing email. */
+export const NOTES_ALERT = 'odoo.notes.sender_email';
+
+/** The alert that keeps a company out of publishing while its journal cannot take payments. */
+export function journalAlertKey(companyId: number): string {
+  return `company.${companyId}.journal`;
+}
 
 export interface PassSummary {
   invoicesRead: number;
@@ -23,6 +33,9 @@ export interface PassSummary {
   retrying: number;
   failed: number;
   skipped: number;
+  adopted: number;
+  /** Companies whose pass stopped on an error (the others went on). */
+  companiesFailed: number;
   halted?: string;
 }
 
@@ -38,6 +51,8 @@ function emptySummary(): PassSummary {
     retrying: 0,
     failed: 0,
     skipped: 0,
+    adopted: 0,
+    companiesFailed: 0,
   };
 }
 
@@ -69,6 +84,9 @@ function count(summary: PassSummary, outcome: StepOutcome): void {
     case 'failed':
       summary.failed++;
       break;
+    case 'adopted':
+      summary.adopted++;
+      break;
     case 'busy':
     case 'unchanged':
       break;
@@ -78,10 +96,7 @@ function count(summary: PassSummary, outcome: StepOutcome): void {
 const PUBLISH_STATES: readonly LinkState[] = ['creating', 'writing_back', 'closing'];
 const CONFIRM_STATES: readonly LinkState[] = ['open', 'paid'];
 
-/** Odoo's datetime text ('YYYY-MM-DD HH:MM:SS', UTC) for an instant. */
-export function odooDateTime(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
-}
+export { odooDateTime };
 
 function isAfter(a: InvoiceCursor, b: InvoiceCursor): boolean {
   return a.writeDate > b.writeDate || (a.writeDate === b.writeDate && a.id > b.id);
@@ -118,12 +133,33 @@ export class Pipeline {
 
   async publish(): Promise<PassSummary> {
     const summary = emptySummary();
+    const { log, alerts } = this.deps;
+    // Rows carried forward by discovery had their try this pass, whatever the backoff.
+    const handled = new Set<number>();
     return this.recordRun('publish', summary, async () => {
       for (const company of this.deps.companies) {
-        const discovered = await this.discover(company, summary);
-        await this.advanceAll(discovered, summary);
+        // A company whose journal cannot take payments gets no links (its alert says why), nor
+        // one whose gateway refuses our credentials.
+        if (alerts.get(journalAlertKey(company.companyId))) continue;
+        if (this.steps.gatewayPaused(company.companyId)) continue;
+        try {
+          const discovered = await this.discover(company, summary);
+          for (const entry of discovered) if ('row' in entry) handled.add(entry.row.id);
+          await this.advanceAll(discovered, summary);
+        } catch (error) {
+          // One company's Odoo trouble (rights, a record rule, a timeout) never stops the others;
+          // refused credentials stop everything.
+          if (error instanceof HaltError) throw error;
+          const failure = classifyFailure(error);
+          if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
+          summary.companiesFailed++;
+          log.error(
+            `publishing for company ${company.companyId} stopped: ${(error as Error).message}; the other companies go on, it is tried again next pass`,
+            { company: company.companyId },
+          );
+        }
       }
-      await this.advanceAll(this.deps.links.due(PUBLISH_STATES, this.deps.now(), 10_000), summary);
+      await this.advanceAll(this.dueRows(PUBLISH_STATES, handled), summary);
       await this.postNotes();
     });
   }
@@ -131,9 +167,47 @@ export class Pipeline {
   async confirm(): Promise<PassSummary> {
     const summary = emptySummary();
     return this.recordRun('confirm', summary, async () => {
-      await this.advanceAll(this.deps.links.due(CONFIRM_STATES, this.deps.now(), 10_000), summary);
+      await this.advanceAll(this.dueRows(CONFIRM_STATES, new Set()), summary);
       await this.postNotes();
     });
+  }
+
+  /**
+   * Puts the store back together from Odoo and the gateway: every invoice that carries a link is
+   * adopted (the gateway's state of the link becomes ours). Nothing is created or emailed.
+   */
+  async rebuild(): Promise<PassSummary> {
+    const summary = emptySummary();
+    const { ledger, settings } = this.deps;
+    return this.recordRun('rebuild', summary, async () => {
+      for (const company of this.deps.companies) {
+        let afterId = 0;
+        for (;;) {
+          const page = await ledger.linkedInvoices(company.companyId, afterId, settings.batchSize);
+          summary.invoicesRead += page.length;
+          const work = page.flatMap((invoice): InvoiceWork[] =>
+            this.deps.links.byLinkId(company.gateway.id, invoice.linkId ?? '')
+              ? []
+              : [{ adopt: invoice, company }],
+          );
+          await this.advanceAll(work, summary, { createForDeleted: false });
+          if (page.length < settings.batchSize) break;
+          afterId = page[page.length - 1]!.id;
+        }
+      }
+      await this.postNotes();
+    });
+  }
+
+  /**
+   * Rows due in these states, leaving out those this pass already handled (one attempt per pass,
+   * whatever the backoff) and the gateway work of a gateway that is paused.
+   */
+  private dueRows(states: readonly LinkState[], handled: ReadonlySet<number>): LinkRow[] {
+    return this.deps.links
+      .due(states, this.deps.now(), 10_000)
+      .filter((row) => !handled.has(row.id))
+      .filter((row) => row.state === 'paid' || !this.steps.gatewayPaused(row.companyId));
   }
 
   /**
@@ -231,10 +305,12 @@ export class Pipeline {
 
   /** Posts the chatter notes owed to Odoo; a note already in the chatter is not posted again. */
   async postNotes(): Promise<number> {
-    const { notes, links, ledger, now, log, settings } = this.deps;
+    const { notes, ledger, now, log, settings, alerts } = this.deps;
+    if (alerts.blocking(NOTES_ALERT)) return 0;
     const limit = pLimit(settings.concurrency);
     let posted = 0;
     let halt: HaltError | undefined;
+    let refused = false;
     for (;;) {
       const due = notes.due(now(), 500);
       const claimed = due.filter((note) => notes.claim(note.id, now(), settings.leaseMs));
@@ -242,22 +318,35 @@ export class Pipeline {
       await Promise.all(
         claimed.map((note) =>
           limit(async () => {
-            const link = links.byId(note.linkRowId);
-            if (!link || halt) return;
+            if (halt || refused) {
+              notes.postpone(note.id, 'not tried: Odoo refused an earlier note of this pass', now());
+              return;
+            }
             try {
               // claim() counted this attempt: from the second one on, an earlier poster may
               // have posted before dying, so look for the marker first.
               await ledger.postNote(
                 { id: note.invoiceId, companyId: note.companyId },
                 note.body,
-                noteMarker(link.reference, note.kind),
+                note.marker,
                 {
                   checkFirst: note.attempts > 0,
                 },
               );
               notes.markPosted(note.id, now());
               posted++;
+              if (alerts.get(NOTES_ALERT)) alerts.clear(NOTES_ALERT);
             } catch (error) {
+              if (error instanceof SenderEmailMissingError) {
+                // Every note would fail the same way: one ALERT with the fix, then wait.
+                refused = true;
+                alerts.raise(
+                  NOTES_ALERT,
+                  `Odoo refuses the chatter notes of the user odoo-paylink logs in as: "${error.message}". Give that Odoo user an email address (Settings → Users → the user → Email); the notes wait and are posted then (checked every 15 minutes)`,
+                );
+                notes.postpone(note.id, error.message, now());
+                return;
+              }
               const failure = classifyFailure(error);
               if (failure.kind === 'halt') {
                 halt = new HaltError(failure.message, { cause: error });
@@ -271,37 +360,35 @@ export class Pipeline {
               );
               notes.postpone(note.id, failure.message, now() + delay);
               log.warn(
-                `could not post a note on invoice ${link.invoiceName}: ${failure.message}; retrying later`,
+                `could not post a note on invoice ${note.invoiceId}: ${failure.message}; retrying later`,
               );
             }
           }),
         ),
       );
       if (halt) throw halt;
+      if (refused) break;
     }
     return posted;
   }
 
   /** Reads new and changed invoices of a company and records a `creating` link for each payable one. */
-  private async discover(
-    company: CompanyRoute,
-    summary: PassSummary,
-  ): Promise<Array<{ row: LinkRow; invoice: Invoice }>> {
+  private async discover(company: CompanyRoute, summary: PassSummary): Promise<InvoiceWork[]> {
     const { cursors, ledger, settings, now } = this.deps;
     const state = cursors.get(company.companyId);
     const sweepDue =
       state.cursor === null ||
       state.lastFullSweepAt === null ||
       now() - state.lastFullSweepAt >= settings.fullSweepMinutes * 60_000;
-    const work: Array<{ row: LinkRow; invoice: Invoice }> = [];
+    const work: InvoiceWork[] = [];
     const consider = (invoice: Invoice) => {
       summary.invoicesRead++;
       // write_date has one-second resolution: a change in the same second as the last read keeps
       // it, so the fingerprint holds every field a decision depends on.
-      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}`;
+      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}`;
       if (this.seen.get(invoice.id) === fingerprint) return;
-      const row = this.consider(company, invoice, summary);
-      if (row) work.push({ row, invoice });
+      const found = this.consider(company, invoice, summary);
+      if (found) work.push(found);
       this.seen.set(invoice.id, fingerprint);
     };
 
@@ -356,32 +443,53 @@ export class Pipeline {
   }
 
   /**
-   * Decides what a fresh view of an invoice calls for: a new link (returned, to be advanced), or,
-   * when the invoice changed under an open link, archiving that link.
+   * Decides what a fresh view of an invoice calls for: a new link, adopting the link it already
+   * carries (Odoo is the record; our store may have lost it), or, when the invoice changed under
+   * an open link, archiving that link.
    */
-  private consider(company: CompanyRoute, invoice: Invoice, summary: PassSummary): LinkRow | undefined {
-    const { links, now, settings, log } = this.deps;
+  private consider(company: CompanyRoute, invoice: Invoice, summary: PassSummary): InvoiceWork | undefined {
+    const { links, notices, now, log } = this.deps;
     const current = links.currentForInvoice(invoice.id);
-    if (current) return this.follow(current, invoice);
+    if (current) {
+      const closing = this.follow(current, invoice);
+      return closing ? { row: closing, invoice } : undefined;
+    }
+    const foreign = notices.detail(invoice.id, 'foreign_link');
+    if (foreign !== undefined) {
+      // Someone else's link stays alone while the invoice carries it.
+      if (foreign === invoice.linkId) return undefined;
+      notices.remove(invoice.id, 'foreign_link');
+    }
+    if (invoice.linkId && !links.byLinkId(company.gateway.id, invoice.linkId)) {
+      return { adopt: invoice, company };
+    }
     if (!isPayable(invoice)) return undefined;
     if (!company.gateway.currencies.includes(invoice.residual.currency)) {
       summary.skipped++;
-      log.debug(
-        `invoice ${invoice.name} is in ${invoice.residual.currency}, which ${company.gateway.displayName} does not take`,
-      );
+      const notice = {
+        invoiceId: invoice.id,
+        companyId: invoice.companyId,
+        kind: 'unsupported_currency' as const,
+        detail: invoice.residual.currency,
+      };
+      if (notices.record(notice, now())) {
+        this.steps.enqueueInvoiceNote(
+          invoice,
+          noteTexts.unsupportedCurrency(
+            company.gateway.displayName,
+            invoice.residual.currency,
+            company.gateway.currencies,
+          ),
+        );
+        log.warn(
+          `invoice ${invoice.name} is in ${invoice.residual.currency}, which ${company.gateway.displayName} cannot charge; it gets no link (noted on the invoice)`,
+          { invoice: invoice.name },
+        );
+      }
       return undefined;
     }
-    return links.insertCreating(
-      {
-        gateway: company.gateway.id,
-        companyId: company.companyId,
-        invoiceId: invoice.id,
-        invoiceName: invoice.name,
-        amount: invoice.residual,
-        reference: (sequence) => linkReference(settings.database, invoice.id, sequence),
-      },
-      now(),
-    );
+    const row = this.steps.newLinkFor(company, invoice);
+    return row ? { row, invoice } : undefined;
   }
 
   /** Archives an open link whose invoice can no longer be paid through it. */
@@ -399,8 +507,9 @@ export class Pipeline {
   }
 
   private async advanceAll(
-    work: ReadonlyArray<LinkRow | { row: LinkRow; invoice: Invoice }>,
+    work: ReadonlyArray<LinkRow | InvoiceWork>,
     summary: PassSummary,
+    options: { createForDeleted?: boolean } = {},
   ): Promise<void> {
     const limit = pLimit(this.deps.settings.concurrency);
     let halt: HaltError | undefined;
@@ -408,9 +517,14 @@ export class Pipeline {
       work.map((entry) =>
         limit(async () => {
           if (halt) return;
-          const [row, hint] = 'row' in entry ? [entry.row, { invoice: entry.invoice }] : [entry, undefined];
           try {
-            for (const outcome of await this.steps.advance(row, hint)) count(summary, outcome);
+            const outcomes =
+              'adopt' in entry
+                ? await this.adopt(entry.company, entry.adopt, options)
+                : 'row' in entry
+                  ? await this.steps.advance(entry.row, { invoice: entry.invoice })
+                  : await this.steps.advance(entry);
+            for (const outcome of outcomes) count(summary, outcome);
           } catch (error) {
             if (error instanceof HaltError) halt = error;
             else throw error;
@@ -419,6 +533,21 @@ export class Pipeline {
       ),
     );
     if (halt) throw halt;
+  }
+
+  /** Adopts the link an invoice carries, then archives it if the invoice no longer fits it. */
+  private async adopt(
+    company: CompanyRoute,
+    invoice: Invoice,
+    options: { createForDeleted?: boolean },
+  ): Promise<StepOutcome[]> {
+    const outcomes = await this.steps.adopt(company, invoice, options);
+    // Not adopted this time (the gateway did not answer): look at the invoice again next pass.
+    if (outcomes.includes('retry')) this.seen.delete(invoice.id);
+    const row = this.deps.links.currentForInvoice(invoice.id);
+    const closing = row && this.follow(row, invoice);
+    if (closing) outcomes.push(...(await this.steps.advance(closing, { invoice })));
+    return outcomes;
   }
 
   private async recordRun(
@@ -430,7 +559,8 @@ export class Pipeline {
     const runId = runs.start(kind, now());
     try {
       await body();
-      runs.finish(runId, summary.failed > 0 || summary.retrying > 0 ? 'partial' : 'ok', summary, now());
+      const partial = summary.failed > 0 || summary.retrying > 0 || summary.companiesFailed > 0;
+      runs.finish(runId, partial ? 'partial' : 'ok', summary, now());
       return summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

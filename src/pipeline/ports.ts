@@ -12,10 +12,17 @@ export interface InvoiceCursor {
   readonly id: number;
 }
 
-export interface RegisteredPayment {
+/** An account.payment as the pipeline needs it to decide whether it is an invoice's payment. */
+export interface LedgerPayment {
   readonly id: number;
-  readonly amount: Money;
   readonly memo: string;
+  readonly amount: Money;
+  readonly partnerId: number | null;
+  readonly journalId: number | null;
+  /** draft | in_process | paid | posted | canceled | cancel | rejected… as the version names them. */
+  readonly state: string;
+  /** The invoices it pays (invoice_ids on 18+, reconciled_invoice_ids before). */
+  readonly invoiceIds: readonly number[];
 }
 
 /** How a company presents itself to its customers (name, email, website from res.company). */
@@ -24,6 +31,16 @@ export interface CompanyContact {
   readonly name: string;
   readonly email: string | null;
   readonly website: string | null;
+  /** IANA time zone of the company (its partner's tz), the day a payment is dated in. */
+  readonly timezone: string | null;
+}
+
+/**
+ * Odoo refused a chatter note because the user the daemon acts as has no email address (Odoo 16
+ * to 18 require one to post). Waiting helps only once an admin sets it.
+ */
+export class SenderEmailMissingError extends Error {
+  override name = 'SenderEmailMissingError';
 }
 
 export interface InvoiceLedger {
@@ -33,17 +50,27 @@ export interface InvoiceLedger {
   latestChange(companyId: number): Promise<InvoiceCursor | null>;
   /** Posted customer invoices still to be paid, by ascending id after `afterId` (the full sweep). */
   openInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]>;
+  /** Customer invoices carrying a link id (any state), by ascending id after `afterId` (rebuild). */
+  linkedInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]>;
   invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]>;
-  /** Writes the link id and URL onto the invoice (x_mytpe_link_id, x_mytpe_payment_link). */
-  writeLink(invoice: { id: number; companyId: number }, link: { id: string; url: string }): Promise<void>;
+  /**
+   * Writes the link onto the invoice in one write: id and URL (x_mytpe_link_id,
+   * x_mytpe_payment_link), its number (x_paylink_last_sequence) and, when the customer is being
+   * emailed, when (x_paylink_emailed_at).
+   */
+  writeLink(
+    invoice: { id: number; companyId: number },
+    link: { id: string; url: string; sequence: number; emailedAt?: string | undefined },
+  ): Promise<void>;
   /** The company's name and contact details, read once and cached. */
   companyContact(companyId: number): Promise<CompanyContact>;
-  /** Empties the link fields of an invoice whose link was archived, so nobody follows a dead URL. */
-  clearLink(invoice: { id: number; companyId: number }): Promise<void>;
-  /** The payment already registered with this memo (the gateway transaction id), if any. */
-  findPaymentByMemo(companyId: number, memo: string): Promise<RegisteredPayment | null>;
-  /** Which of these memos have a payment in Odoo (reconciliation checks many at once). */
-  paymentMemosPresent(companyId: number, memos: readonly string[]): Promise<Set<string>>;
+  /**
+   * Empties the link fields of an invoice whose link is being archived, so nobody follows a dead
+   * URL, and records the link's number so it is never used again.
+   */
+  clearLink(invoice: { id: number; companyId: number }, link: { sequence: number }): Promise<void>;
+  /** Every payment not cancelled whose memo is one of these, in one query. */
+  paymentsByMemo(companyId: number, memos: readonly string[]): Promise<LedgerPayment[]>;
   /** Registers a payment on the invoice through account.payment.register; returns the account.payment id. */
   registerPayment(
     invoice: { id: number; companyId: number },
@@ -52,7 +79,7 @@ export interface InvoiceLedger {
   /**
    * Posts an internal note in the invoice's chatter, carrying `marker`. With `checkFirst`, does
    * nothing when a message with that marker is already there (a retry after a crash between
-   * posting and recording it).
+   * posting and recording it). Throws SenderEmailMissingError when Odoo wants the bot's email.
    */
   postNote(
     invoice: { id: number; companyId: number },

@@ -1,4 +1,5 @@
 import { describeMoney, type Money } from '../domain/money.js';
+import { parseLinkReference } from '../domain/reference.js';
 import type { GatewayPaymentRecord } from '../gateways/gateway.js';
 import type { LinkRow } from '../store/links.js';
 import type { PipelineDeps } from './deps.js';
@@ -30,6 +31,8 @@ export interface ReconcileReport {
   readonly until: string;
   readonly gatewayPayments: number;
   readonly matched: number;
+  /** Payments on links another deployment or shop made (same gateway account): not ours to check. */
+  readonly notOurs: number;
   readonly discrepancies: readonly Discrepancy[];
   /** Discrepancies still open after the run. */
   readonly remaining: number;
@@ -53,20 +56,27 @@ export async function reconcile(
   const discrepancies: Discrepancy[] = [];
   let gatewayPayments = 0;
   let matched = 0;
+  let notOurs = 0;
+  const prefix = deps.identity.prefix;
   const seenTransactions = new Set<string>();
   const gateways = new Map(companies.map((company) => [company.gateway.id, company.gateway]));
   const toVerify: Array<{
-    companyId: number;
-    memo: string;
+    row: LinkRow;
+    memos: readonly string[];
     entry: Omit<Discrepancy, 'kind' | 'detail' | 'fixed'>;
   }> = [];
 
   for (const gateway of gateways.values()) {
     const currencies = new Map<string, number>();
     for (const currency of gateway.currencies) currencies.set(currency, decimalsOf(deps, currency));
+    const accounts = [
+      ...new Set(
+        companies.filter((company) => company.gateway === gateway).map((company) => company.merchantAccount),
+      ),
+    ];
     const payments: GatewayPaymentRecord[] = [];
     for (const [currency, decimals] of currencies)
-      payments.push(...(await gateway.listPayments(window, { currency, decimals })));
+      payments.push(...(await gateway.listPayments(window, { currency, decimals }, accounts)));
     for (const payment of payments) {
       if (payment.status !== 'completed') continue;
       gatewayPayments++;
@@ -80,12 +90,19 @@ export async function reconcile(
         amount: amountText(payment.amount),
       };
       if (!row) {
+        // Only a link under our reference prefix is ours: a shop or another deployment on the
+        // same gateway account is not a discrepancy of this database.
+        const ours = payment.linkReference ? parseLinkReference(prefix, payment.linkReference) : undefined;
+        if (!ours) {
+          notOurs++;
+          continue;
+        }
         discrepancies.push({
           ...base,
           kind: 'unknown_link',
           invoice: null,
-          invoiceId: null,
-          detail: 'no invoice link of ours has this link id',
+          invoiceId: ours.invoiceId,
+          detail: `a link of this database (invoice ${ours.invoiceId}) that the state store does not know: run "odoo-paylink rebuild"`,
           fixed: false,
         });
         continue;
@@ -104,8 +121,8 @@ export async function reconcile(
       if (row.state === 'registered') {
         // Checked against Odoo below, in one query per company.
         toVerify.push({
-          companyId: row.companyId,
-          memo: payment.transactionId,
+          row,
+          memos: [`${gateway.memoPrefix} ${payment.transactionId}`, payment.transactionId],
           entry: { ...base, ...where },
         });
         continue;
@@ -115,19 +132,25 @@ export async function reconcile(
     }
   }
 
-  for (const companyId of new Set(toVerify.map((item) => item.companyId))) {
-    const items = toVerify.filter((item) => item.companyId === companyId);
-    const present = await ledger.paymentMemosPresent(
+  for (const companyId of new Set(toVerify.map((item) => item.row.companyId))) {
+    const items = toVerify.filter((item) => item.row.companyId === companyId);
+    const payments = await ledger.paymentsByMemo(
       companyId,
-      items.map((item) => item.memo),
+      items.flatMap((item) => item.memos),
     );
     for (const item of items) {
-      if (present.has(item.memo)) matched++;
+      // The payment must be this invoice's, not merely one carrying the memo.
+      const found = payments.some(
+        (payment) =>
+          item.memos.includes(payment.memo) &&
+          (payment.invoiceIds.includes(item.row.invoiceId) || payment.id === item.row.odooPaymentId),
+      );
+      if (found) matched++;
       else {
         discrepancies.push({
           ...item.entry,
           kind: 'paid_not_registered',
-          detail: 'recorded as registered, but Odoo has no payment with this memo (deleted?)',
+          detail: `recorded as registered, but Odoo has no payment of invoice ${item.row.invoiceName} with this memo (deleted or cancelled?)`,
           fixed: false,
         });
       }
@@ -175,6 +198,7 @@ export async function reconcile(
     until: window.until.toISOString(),
     gatewayPayments,
     matched,
+    notOurs,
     discrepancies,
     remaining: discrepancies.filter((discrepancy) => !discrepancy.fixed).length,
   };

@@ -1,17 +1,24 @@
 import type { LinkStatus } from '../domain/gateway-status.js';
 import { type Invoice, isPayable, isSettled } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
-import { describeMoney, money } from '../domain/money.js';
-import { linkReference } from '../domain/reference.js';
-import type { GatewayPayment, LinkSnapshot } from '../gateways/gateway.js';
+import { describeMoney, type Money, money, sameMoney } from '../domain/money.js';
+import { linkReference, parseLinkReference } from '../domain/reference.js';
+import {
+  GatewayError,
+  type GatewayPayment,
+  type LinkRequest,
+  type LinkSnapshot,
+} from '../gateways/gateway.js';
 import type { LinkPatch, LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
-import { type Note, notes } from './notes.js';
+import { invoiceNoteMarker, type Note, noteMarker, notes } from './notes.js';
+import type { LedgerPayment } from './ports.js';
 import { backoffDelay, classifyFailure } from './retry.js';
 
 export type StepOutcome =
   | 'created'
   | 'written_back'
+  | 'adopted'
   | 'unchanged'
   | 'paid'
   | 'registered'
@@ -28,10 +35,19 @@ export interface StepHint {
   readonly invoice?: Invoice;
   /** Look at closed and expired links too: a payment may have arrived on them. */
   readonly recheck?: boolean;
+  /** The link as just read from the gateway (adoption), saving a read. */
+  readonly snapshot?: LinkSnapshot;
 }
 
 export class HaltError extends Error {
   override name = 'HaltError';
+}
+
+type StepResult = { outcome: StepOutcome; row?: LinkRow | undefined };
+
+/** The alert that pauses a gateway after it refused our credentials. */
+export function gatewayAlertKey(gatewayId: string): string {
+  return `gateway.${gatewayId}.credentials`;
 }
 
 /**
@@ -51,9 +67,20 @@ export class LinkSteps {
     return this.deps.companies.find((company) => company.companyId === companyId);
   }
 
+  /** The gateway of this company refused our credentials and no probe is due yet. */
+  gatewayPaused(companyId: number): boolean {
+    const route = this.route(companyId);
+    return route !== undefined && this.deps.alerts.blocking(gatewayAlertKey(route.gateway.id)) !== undefined;
+  }
+
+  /** The reference of an invoice's link number `sequence`. */
+  reference(invoiceId: number, sequence: number): string {
+    return linkReference(this.deps.identity.prefix, invoiceId, sequence);
+  }
+
   /**
-   * Commits a transition and, in the same transaction, the chatter note that reports it, so the
-   * accountant is told once, whatever crashes or retries.
+   * Commits a transition and, in the same transaction, the chatter note that reports it (so the
+   * accountant is told once, whatever crashes or retries) and whatever `also` writes with it.
    */
   private commit(
     row: LinkRow,
@@ -61,26 +88,46 @@ export class LinkSteps {
     patch: LinkPatch,
     note?: Note,
     from?: readonly LinkState[],
+    also?: (next: LinkRow) => void,
   ): LinkRow | undefined {
-    const { db, links, notes: noteStore, now } = this.deps;
+    const { db, links, now } = this.deps;
     return db
       .transaction(() => {
         const next = links.transition(row.id, to, patch, now(), from);
-        if (next && note) {
-          noteStore.enqueue(
-            {
-              linkRowId: row.id,
-              companyId: row.companyId,
-              invoiceId: row.invoiceId,
-              kind: note.kind,
-              body: note.body,
-            },
-            now(),
-          );
-        }
+        if (next && note) this.enqueueNote(next, note);
+        if (next) also?.(next);
         return next;
       })
       .immediate();
+  }
+
+  private enqueueNote(row: LinkRow, note: Note): void {
+    this.deps.notes.enqueue(
+      {
+        linkRowId: row.id,
+        companyId: row.companyId,
+        invoiceId: row.invoiceId,
+        kind: note.kind,
+        marker: noteMarker(row.reference, note.kind),
+        body: note.body,
+      },
+      this.deps.now(),
+    );
+  }
+
+  /** Queues a note about an invoice that has no link of ours. */
+  enqueueInvoiceNote(invoice: { id: number; companyId: number }, note: Note): void {
+    this.deps.notes.enqueue(
+      {
+        linkRowId: null,
+        companyId: invoice.companyId,
+        invoiceId: invoice.id,
+        kind: note.kind,
+        marker: invoiceNoteMarker(this.deps.identity.prefix, invoice.id, note.kind),
+        body: note.body,
+      },
+      this.deps.now(),
+    );
   }
 
   private gatewayName(row: LinkRow): string {
@@ -113,7 +160,7 @@ export class LinkSteps {
     // paid link is registered as soon as it is seen paid.
     for (let step = 0; current && step < 4; step++) {
       const before = current.state;
-      let result: { outcome: StepOutcome; row?: LinkRow | undefined };
+      let result: StepResult;
       try {
         result = await this.step(current, hint);
       } catch (error) {
@@ -123,6 +170,8 @@ export class LinkSteps {
       if (result.outcome !== 'unchanged') outcomes.push(result.outcome);
       if (!result.row || result.row.state === before) break;
       current = result.row;
+      // A link just shown on the invoice needs no look at the gateway yet: nobody has paid it.
+      if (result.outcome === 'written_back') break;
       // A link that expired, or was archived because the amount due changed, is replaced while
       // the invoice can still be paid. A link closed at the gateway by the merchant is not.
       if (
@@ -131,23 +180,21 @@ export class LinkSteps {
       ) {
         await this.replace(current, hint.invoice);
       }
-      // A recheck was for the first step only; the next steps read what they need afresh.
+      // A recheck or a snapshot was for the first step only; the next steps read afresh.
       hint = { ...(hint.invoice ? { invoice: hint.invoice } : {}) };
     }
     return outcomes;
   }
 
-  private async step(
-    row: LinkRow,
-    hint: StepHint,
-  ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+  private async step(row: LinkRow, hint: StepHint): Promise<StepResult> {
     switch (row.state) {
       case 'creating':
         return this.create(row, hint.invoice);
       case 'writing_back':
         return this.writeBack(row);
       case 'open': {
-        const snapshot = await this.snapshot(row);
+        const snapshot = hint.snapshot ?? (await this.snapshotOrGone(row));
+        if (snapshot === 'gone') return this.deletedAtGateway(row);
         const result = await this.applySnapshot(row, snapshot);
         if (result.outcome === 'unchanged') {
           // Webhooks bring news at once; polling is the safety net, sparser as a link ages.
@@ -163,10 +210,15 @@ export class LinkSteps {
       case 'closing':
         return this.close(row);
       case 'closed':
-      case 'expired':
+      case 'expired': {
         // Only on a hint that money may have arrived (webhook, reconcile): is it on this link?
         if (!hint.recheck || !row.linkId) return { outcome: 'unchanged' };
-        return this.applySnapshot(row, await this.snapshot(row));
+        const snapshot = await this.snapshotOrGone(row);
+        // A link deleted at the gateway had no transaction at all (MyTPE deletes only those):
+        // its 404 is final, not a failure to retry.
+        if (snapshot === 'gone') return { outcome: 'unchanged' };
+        return this.applySnapshot(row, snapshot);
+      }
       case 'registered':
       case 'mismatch':
       case 'refund_needed':
@@ -195,9 +247,25 @@ export class LinkSteps {
     return next;
   }
 
+  /** Records the intent to give a payable invoice a new link (the next unused number). */
+  newLinkFor(route: CompanyRoute, invoice: Invoice): LinkRow | undefined {
+    return this.deps.links.insertCreating(
+      {
+        gateway: route.gateway.id,
+        companyId: route.companyId,
+        invoiceId: invoice.id,
+        invoiceName: invoice.name,
+        amount: invoice.residual,
+        reference: (sequence) => this.reference(invoice.id, sequence),
+        usedSequence: invoice.lastSequence,
+      },
+      this.deps.now(),
+    );
+  }
+
   /** Gives the invoice of a finished link a new one (next sequence) when it can still be paid. */
   private async replace(expired: LinkRow, hinted?: Invoice): Promise<void> {
-    const { links, now, settings, log } = this.deps;
+    const { log } = this.deps;
     let invoice: Invoice | undefined;
     try {
       invoice = hinted ?? (await this.invoiceFor(expired));
@@ -211,17 +279,7 @@ export class LinkSteps {
     if (!invoice || !isPayable(invoice)) return;
     const route = this.gatewayFor(expired);
     if (!route.gateway.currencies.includes(invoice.residual.currency)) return;
-    const replacement = links.insertCreating(
-      {
-        gateway: route.gateway.id,
-        companyId: expired.companyId,
-        invoiceId: invoice.id,
-        invoiceName: invoice.name,
-        amount: invoice.residual,
-        reference: (sequence) => linkReference(settings.database, invoice.id, sequence),
-      },
-      now(),
-    );
+    const replacement = this.newLinkFor(route, invoice);
     if (!replacement) return;
     log.info(`replacing the ${expired.state} payment link of invoice ${invoice.name}`, {
       invoice: invoice.name,
@@ -241,10 +299,32 @@ export class LinkSteps {
     return invoice;
   }
 
-  private async create(
+  /** What we ask the gateway for: the reference, and metadata that names database, invoice and amount. */
+  private linkRequest(
+    route: CompanyRoute,
     row: LinkRow,
-    hinted?: Invoice,
-  ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+    invoice?: Pick<Invoice, 'companyName' | 'partner'>,
+  ): LinkRequest {
+    return {
+      reference: row.reference,
+      merchantAccount: route.merchantAccount,
+      amount: row.amount,
+      invoice: {
+        odooId: row.invoiceId,
+        name: row.invoiceName,
+        companyName: invoice?.companyName ?? '',
+        partnerName: invoice?.partner?.name ?? '',
+        partnerEmail: invoice?.partner?.email ?? undefined,
+      },
+      metadata: {
+        database: this.deps.identity.prefix,
+        invoice_id: String(row.invoiceId),
+        amount: describeMoney(row.amount),
+      },
+    };
+  }
+
+  private async create(row: LinkRow, hinted?: Invoice): Promise<StepResult> {
     const { links, now, log } = this.deps;
     const route = this.gatewayFor(row);
     const invoice = hinted ?? (await this.invoiceFor(row));
@@ -256,27 +336,16 @@ export class LinkSteps {
       const next = links.transition(row.id, 'closing', { stateReason: reason }, now());
       return { outcome: 'unchanged', row: next };
     }
-    const link = await route.gateway.createLink({
-      reference: row.reference,
-      merchantAccount: route.merchantAccount,
-      amount: row.amount,
-      invoice: {
-        odooId: invoice.id,
-        name: invoice.name,
-        companyName: invoice.companyName,
-        partnerName: invoice.partner?.name ?? '',
-        partnerEmail: invoice.partner?.email ?? undefined,
-      },
-      metadata: {
-        odoo_db: this.deps.settings.database,
-        invoice_id: String(invoice.id),
-        invoice: invoice.name,
-      },
-    });
+    const link = await route.gateway.createLink(this.linkRequest(route, row, invoice));
+    this.gatewayAnswered(row.companyId);
+    // A link found under our reference that another process made and put on the invoice since
+    // we recorded our intent was emailed by it (Odoo says when); an earlier attempt of ours that
+    // lost its answer was not, and an older emailedAt belongs to an earlier link.
+    const emailedSince =
+      invoice.emailedAt !== null && Date.parse(`${invoice.emailedAt.replace(' ', 'T')}Z`) >= row.createdAt;
+    const email = this.deps.hooks?.onLinkCreated && !(link.adopted && emailedSince);
     // Read before the transaction, which cannot wait for Odoo (cached per company).
-    const company = this.deps.hooks?.onLinkCreated
-      ? await this.deps.ledger.companyContact(row.companyId)
-      : undefined;
+    const company = email ? await this.deps.ledger.companyContact(row.companyId) : undefined;
     const next = this.deps.db
       .transaction(() => {
         const updated = links.transition(
@@ -289,27 +358,40 @@ export class LinkSteps {
         return updated;
       })
       .immediate();
-    log.info(`created ${route.gateway.displayName} link for invoice ${row.invoiceName}`, {
-      invoice: row.invoiceName,
-      invoiceId: row.invoiceId,
-      link: link.id,
-      amount: describeMoney(row.amount),
-    });
+    log.info(
+      `${link.adopted ? 'found the' : 'created'} ${route.gateway.displayName} link for invoice ${row.invoiceName}`,
+      {
+        invoice: row.invoiceName,
+        invoiceId: row.invoiceId,
+        link: link.id,
+        amount: describeMoney(row.amount),
+      },
+    );
     return { outcome: 'created', row: next };
   }
 
-  private async writeBack(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
-    const { ledger, log } = this.deps;
+  private async writeBack(row: LinkRow): Promise<StepResult> {
+    const { ledger, log, hooks, now } = this.deps;
     if (!row.linkId || !row.linkUrl) throw new Error(`link row ${row.id} is writing_back without a link`);
+    // Odoo learns that the customer is being emailed before the email can go: a daemon that
+    // lost its state file reads it there and does not email again.
+    const emailed = hooks?.emailWaitsFor?.(row) === true;
     await ledger.writeLink(
       { id: row.invoiceId, companyId: row.companyId },
-      { id: row.linkId, url: row.linkUrl },
+      {
+        id: row.linkId,
+        url: row.linkUrl,
+        sequence: row.sequence,
+        ...(emailed ? { emailedAt: odooDateTime(now()) } : {}),
+      },
     );
     const next = this.commit(
       row,
       'open',
       {},
       notes.linkCreated(this.gatewayName(row), row.linkUrl, row.amount),
+      undefined,
+      (published) => hooks?.onLinkPublished?.(published),
     );
     log.info(`invoice ${row.invoiceName} now shows its payment link`, {
       invoice: row.invoiceName,
@@ -318,22 +400,43 @@ export class LinkSteps {
     return { outcome: 'written_back', row: next };
   }
 
-  private async snapshot(row: LinkRow): Promise<LinkSnapshot> {
+  private async snapshotOrGone(row: LinkRow): Promise<LinkSnapshot | 'gone'> {
     if (!row.linkId) throw new Error(`link row ${row.id} is ${row.state} without a link id`);
-    return this.gatewayFor(row).gateway.getLink(row.linkId, {
-      currency: row.amount.currency,
-      decimals: row.amount.decimals,
+    try {
+      const snapshot = await this.gatewayFor(row).gateway.getLink(row.linkId, {
+        currency: row.amount.currency,
+        decimals: row.amount.decimals,
+      });
+      this.gatewayAnswered(row.companyId);
+      return snapshot;
+    } catch (error) {
+      if (error instanceof GatewayError && error.kind === 'not_found') return 'gone';
+      throw error;
+    }
+  }
+
+  /** An open link the gateway no longer knows: deleted there, so nobody can pay it. */
+  private async deletedAtGateway(row: LinkRow): Promise<StepResult> {
+    await this.deps.ledger.clearLink({ id: row.invoiceId, companyId: row.companyId }, row);
+    const next = this.commit(
+      row,
+      'closed',
+      { stateReason: 'the link was deleted at the gateway' },
+      notes.deletedAtGateway(this.gatewayName(row)),
+      ['open', 'writing_back'],
+    );
+    this.deps.log.warn(`payment link of invoice ${row.invoiceName} was deleted at the gateway`, {
+      invoice: row.invoiceName,
+      link: row.linkId,
     });
+    return { outcome: 'closed', row: next };
   }
 
   /**
    * Decides what a gateway snapshot means for the link and commits it. The one entry point for
    * every confirmation source; repeated snapshots are no-ops.
    */
-  async applySnapshot(
-    row: LinkRow,
-    snapshot: LinkSnapshot,
-  ): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+  async applySnapshot(row: LinkRow, snapshot: LinkSnapshot): Promise<StepResult> {
     const { links, now, log } = this.deps;
     const completed = snapshot.payments.filter((payment) => payment.status === 'completed');
     if (completed.length === 0) return this.applyUnpaid(row, snapshot.status);
@@ -342,25 +445,10 @@ export class LinkSteps {
       transactionId: payment.transactionId,
       paidMinor: payment.amount.minor,
       paidCurrency: payment.amount.currency,
+      paidAt: payment.occurredAt ? Date.parse(payment.occurredAt) || null : null,
     };
     if (row.state === 'closing' || row.state === 'closed' || row.state === 'expired') {
-      // Money on a link we archived (or that expired): never lost, never registered blindly.
-      const reason =
-        row.state === 'expired'
-          ? 'the payment arrived on a link that had expired and was replaced'
-          : `the payment arrived on a link archived because ${row.stateReason ?? 'the invoice changed'}`;
-      const next = this.commit(
-        row,
-        'refund_needed',
-        { ...paid, stateReason: reason },
-        notes.refundNeeded(this.gatewayName(row), reason, payment.transactionId, payment.amount),
-      );
-      if (next)
-        log.warn(
-          `payment ${payment.transactionId} on archived link of invoice ${row.invoiceName} needs a refund: ${reason}`,
-          { invoice: row.invoiceName },
-        );
-      return { outcome: next ? 'refund_needed' : 'unchanged', row: next };
+      return this.latePayment(row, payment, paid);
     }
     if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
     const problem = paymentProblem(row, completed);
@@ -391,7 +479,64 @@ export class LinkSteps {
     return { outcome: 'paid', row: next };
   }
 
-  private applyUnpaid(row: LinkRow, status: LinkStatus): { outcome: StepOutcome; row?: LinkRow | undefined } {
+  /**
+   * Money on a link we archived or that expired. While the invoice still needs that money it is
+   * this customer paying this invoice: registered, and the newer link archived in the same
+   * transaction so it cannot be paid too. Otherwise it waits for a refund; never lost, never
+   * registered blindly.
+   */
+  private async latePayment(
+    row: LinkRow,
+    payment: GatewayPayment,
+    paid: LinkPatch & { transactionId: string },
+  ): Promise<StepResult> {
+    const { links, log } = this.deps;
+    const invoice = await this.invoiceFor(row);
+    const needed =
+      invoice !== undefined &&
+      isPayable(invoice) &&
+      invoice.residual.currency === payment.amount.currency &&
+      payment.amount.minor <= invoice.residual.minor;
+    if (needed) {
+      const replacement = links.payableForInvoice(row.invoiceId);
+      const reason = `paid through its earlier link ${row.reference}`;
+      const next = this.commit(
+        row,
+        'paid',
+        { ...paid, stateReason: 'paid after it had been replaced' },
+        notes.latePayment(this.gatewayName(row), payment.amount, payment.transactionId),
+        ['closing', 'closed', 'expired'],
+        () => {
+          if (replacement && replacement.id !== row.id)
+            links.transition(replacement.id, 'closing', { stateReason: reason }, this.deps.now());
+        },
+      );
+      if (next)
+        log.warn(
+          `invoice ${row.invoiceName} was paid through a link that had been replaced; registering it and archiving the newer link`,
+          { invoice: row.invoiceName, transaction: payment.transactionId },
+        );
+      return { outcome: next ? 'paid' : 'unchanged', row: next };
+    }
+    const reason =
+      row.state === 'expired'
+        ? `the payment arrived on a link that had expired and was replaced, and the invoice is ${invoice ? describeInvoice(invoice) : 'gone'}`
+        : `the payment arrived on a link archived because ${row.stateReason ?? 'the invoice changed'}`;
+    const next = this.commit(
+      row,
+      'refund_needed',
+      { ...paid, stateReason: reason },
+      notes.refundNeeded(this.gatewayName(row), reason, payment.transactionId, payment.amount),
+    );
+    if (next)
+      log.warn(
+        `payment ${payment.transactionId} on archived link of invoice ${row.invoiceName} needs a refund: ${reason}`,
+        { invoice: row.invoiceName },
+      );
+    return { outcome: next ? 'refund_needed' : 'unchanged', row: next };
+  }
+
+  private applyUnpaid(row: LinkRow, status: LinkStatus): StepResult {
     const { log } = this.deps;
     if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
     switch (status) {
@@ -434,17 +579,22 @@ export class LinkSteps {
   }
 
   /**
-   * Registers the payment in Odoo exactly once: the gateway transaction id is the payment's memo,
-   * and an existing payment with that memo is adopted instead of creating another.
+   * Registers the payment in Odoo exactly once. Its memo names the gateway and transaction
+   * (`MyTPE <id>`); a payment with that memo is adopted only when it is this invoice's payment,
+   * so an unrelated payment (or one for another invoice) never marks this one registered.
    */
-  private async register(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
+  private async register(row: LinkRow): Promise<StepResult> {
     const { now, ledger, log } = this.deps;
     const route = this.gatewayFor(row);
     if (!row.transactionId || row.paidMinor === null || row.paidCurrency === null) {
       throw new Error(`link row ${row.id} is paid without a transaction`);
     }
     const amount = money(row.paidMinor, row.paidCurrency, row.amount.decimals);
-    const existing = await ledger.findPaymentByMemo(row.companyId, row.transactionId);
+    const memo = `${route.gateway.memoPrefix} ${row.transactionId}`;
+    const invoice = await this.invoiceFor(row);
+    // The bare transaction id is how releases before 0.2 wrote the memo.
+    const candidates = await ledger.paymentsByMemo(row.companyId, [memo, row.transactionId]);
+    const existing = invoice && candidates.find((payment) => isPaymentOf(payment, invoice, amount, route));
     if (existing) {
       const next = this.commit(
         row,
@@ -458,7 +608,12 @@ export class LinkSteps {
       });
       return { outcome: 'registered', row: next };
     }
-    const invoice = await this.invoiceFor(row);
+    if (candidates.length > 0) {
+      log.warn(
+        `Odoo has payments with memo ${memo} that are not for invoice ${row.invoiceName} (${candidates.map((payment) => payment.id).join(', ')}); registering this one anyway`,
+        { invoice: row.invoiceName },
+      );
+    }
     const refusal = registrationRefusal(invoice, row);
     if (refusal) {
       const note =
@@ -472,9 +627,13 @@ export class LinkSteps {
       });
       return { outcome: refusal.state, row: next };
     }
+    const company = await ledger.companyContact(row.companyId);
+    const date = dateInZone(row.paidAt ?? now(), company.timezone, (zone) =>
+      log.warn(`company ${row.companyId} has an unknown time zone ${zone}; dating payments in UTC`),
+    );
     const paymentId = await ledger.registerPayment(
       { id: row.invoiceId, companyId: row.companyId },
-      { journalId: route.journalId, amount, date: utcDate(now()), memo: row.transactionId },
+      { journalId: route.journalId, amount, date, memo },
     );
     const next = this.commit(
       row,
@@ -490,36 +649,24 @@ export class LinkSteps {
     return { outcome: 'registered', row: next };
   }
 
-  private async close(row: LinkRow): Promise<{ outcome: StepOutcome; row?: LinkRow | undefined }> {
-    const { log } = this.deps;
+  private async close(row: LinkRow): Promise<StepResult> {
+    const { log, ledger } = this.deps;
     const route = this.gatewayFor(row);
     let linkId = row.linkId;
     if (!linkId) {
-      // An earlier attempt may have created the link before crashing: createLink finds it by
-      // reference (or makes it), so it can be closed for sure.
-      const invoice = await this.invoiceFor(row);
-      const link = await route.gateway.createLink({
-        reference: row.reference,
-        merchantAccount: route.merchantAccount,
-        amount: row.amount,
-        invoice: {
-          odooId: row.invoiceId,
-          name: row.invoiceName,
-          companyName: invoice?.companyName ?? '',
-          partnerName: invoice?.partner?.name ?? '',
-        },
-        metadata: {
-          odoo_db: this.deps.settings.database,
-          invoice_id: String(row.invoiceId),
-          invoice: row.invoiceName,
-        },
-      });
-      linkId = link.id;
+      // An earlier attempt may have created the link before crashing: look it up by reference
+      // (never create one just to close it, never take someone else's).
+      const found = await route.gateway.findLink(this.linkRequest(route, row));
+      linkId = found?.id ?? null;
     }
-    const outcome = await route.gateway.closeLink(linkId);
-    if (outcome !== 'deleted') {
-      // A payment that landed before the link went down is not lost: it needs a refund. (A
-      // deleted link had no transaction at all.)
+    // The invoice stops showing the link, and Odoo records its number, before the gateway frees
+    // the reference: a daemon that lost its state never makes a link under it again.
+    await ledger.clearLink({ id: row.invoiceId, companyId: row.companyId }, row);
+    const outcome = linkId ? await route.gateway.closeLink(linkId) : 'already_closed';
+    this.gatewayAnswered(row.companyId);
+    if (linkId && outcome !== 'deleted') {
+      // A payment that landed before the link went down is not lost. (A deleted link had no
+      // transaction at all.)
       const snapshot = await route.gateway.getLink(linkId, {
         currency: row.amount.currency,
         decimals: row.amount.decimals,
@@ -528,36 +675,158 @@ export class LinkSteps {
         return this.applySnapshot({ ...row, linkId }, snapshot);
       }
     }
-    // The invoice no longer shows a link nobody can pay (a replacement writes its own).
-    await this.deps.ledger.clearLink({ id: row.invoiceId, companyId: row.companyId });
     const reason = row.stateReason ?? 'the invoice changed';
-    const next = this.commit(row, 'closed', { linkId }, notes.closed(route.gateway.displayName, reason));
-    log.info(`closed payment link of invoice ${row.invoiceName} (${outcome}): ${row.stateReason ?? ''}`, {
-      invoice: row.invoiceName,
-      link: linkId,
-    });
+    const next = this.commit(
+      row,
+      'closed',
+      linkId ? { linkId } : {},
+      notes.closed(route.gateway.displayName, reason),
+    );
+    log.info(
+      `closed payment link of invoice ${row.invoiceName} (${linkId ? outcome : 'never created'}): ${reason}`,
+      { invoice: row.invoiceName, link: linkId },
+    );
     return { outcome: 'closed', row: next };
   }
 
-  private fail(row: LinkRow, error: unknown): StepOutcome {
-    const { links, now, log, settings } = this.deps;
+  /**
+   * Takes the link an invoice already carries into the store: it was made by this deployment (our
+   * reference prefix, this invoice, this account) and the gateway's state of it becomes ours.
+   * Anything else is someone else's link and is left alone. Returns what happened.
+   */
+  async adopt(
+    route: CompanyRoute,
+    invoice: Invoice,
+    options: { createForDeleted?: boolean } = {},
+  ): Promise<StepOutcome[]> {
+    const { links, notices, log, now, identity } = this.deps;
+    const linkId = invoice.linkId;
+    if (!linkId) return [];
+    let snapshot: LinkSnapshot;
+    try {
+      snapshot = await route.gateway.getLink(linkId, {
+        currency: invoice.residual.currency,
+        decimals: invoice.residual.decimals,
+      });
+    } catch (error) {
+      if (!(error instanceof GatewayError)) throw error;
+      if (error.kind === 'auth') {
+        this.fail(undefined, error, route);
+        return ['retry'];
+      }
+      if (error.kind !== 'not_found') {
+        log.warn(
+          `could not read link ${linkId} of invoice ${invoice.name} at ${route.gateway.displayName}: ${error.message}; trying again next pass`,
+          { invoice: invoice.name },
+        );
+        return ['retry'];
+      }
+      return this.adoptDeleted(route, invoice, options.createForDeleted !== false);
+    }
+    const parsed = parseLinkReference(identity.prefix, snapshot.link.reference);
+    const foreign =
+      !parsed || parsed.invoiceId !== invoice.id
+        ? `its reference ${snapshot.link.reference} is not one of ours for this invoice`
+        : snapshot.link.merchantAccount !== undefined &&
+            snapshot.link.merchantAccount !== route.merchantAccount
+          ? `it belongs to account ${snapshot.link.merchantAccount}`
+          : snapshot.link.metadata?.database !== undefined &&
+              snapshot.link.metadata.database !== identity.prefix
+            ? `it was made for database ${snapshot.link.metadata.database}`
+            : undefined;
+    if (foreign || !parsed) {
+      const reason = foreign ?? 'not ours';
+      if (
+        notices.record(
+          { invoiceId: invoice.id, companyId: invoice.companyId, kind: 'foreign_link', detail: linkId },
+          now(),
+        )
+      ) {
+        this.enqueueInvoiceNote(invoice, notes.foreignLink(linkId, reason));
+        log.warn(
+          `invoice ${invoice.name} carries link ${linkId}, which this deployment did not make (${reason}); leaving it alone`,
+          { invoice: invoice.name },
+        );
+      }
+      return [];
+    }
+    const row = links.insertAdopted(
+      {
+        gateway: route.gateway.id,
+        companyId: route.companyId,
+        invoiceId: invoice.id,
+        invoiceName: invoice.name,
+        sequence: parsed.sequence,
+        reference: snapshot.link.reference,
+        amount: snapshot.link.amount,
+        linkId,
+        linkUrl: snapshot.link.url,
+      },
+      now(),
+    );
+    if (!row) return [];
+    log.info(`adopted link ${linkId} that invoice ${invoice.name} already carries; it is not emailed again`, {
+      invoice: invoice.name,
+      reference: row.reference,
+    });
+    return ['adopted', ...(await this.advance(row, { invoice, snapshot }))];
+  }
+
+  /** The invoice names a link the gateway no longer has: a new one if it can be paid. */
+  private async adoptDeleted(route: CompanyRoute, invoice: Invoice, create: boolean): Promise<StepOutcome[]> {
+    const { log, ledger } = this.deps;
+    log.info(`invoice ${invoice.name} carries link ${invoice.linkId}, which the gateway no longer has`, {
+      invoice: invoice.name,
+    });
+    if (isPayable(invoice) && route.gateway.currencies.includes(invoice.residual.currency)) {
+      if (!create) return [];
+      const row = this.newLinkFor(route, invoice);
+      return row ? this.advance(row, { invoice }) : [];
+    }
+    await ledger.clearLink(invoice, { sequence: invoice.lastSequence });
+    return [];
+  }
+
+  /**
+   * Records a failed attempt. A gateway that refuses our credentials pauses all its work (one
+   * ALERT, probed again later) without counting against the link; a refusal that may pass is
+   * retried with backoff (up to maxAttempts while creating); one no retry can change fails a new
+   * link at once.
+   */
+  fail(row: LinkRow, error: unknown): StepOutcome;
+  fail(row: undefined, error: unknown, route: CompanyRoute): StepOutcome;
+  fail(row: LinkRow | undefined, error: unknown, explicitRoute?: CompanyRoute): StepOutcome {
+    const { links, now, log, settings, alerts } = this.deps;
     const failure = classifyFailure(error);
+    if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
+    const route = explicitRoute ?? (row ? this.route(row.companyId) : undefined);
+    if (error instanceof GatewayError && error.kind === 'auth' && route) {
+      alerts.raise(
+        gatewayAlertKey(route.gateway.id),
+        `${route.gateway.displayName} refused our credentials (${error.message}); no ${route.gateway.displayName} work until gateways.${route.gateway.id} is fixed (checked again every 15 minutes)`,
+      );
+      if (row) links.postpone(row.id, error.message, now() + 60_000, now());
+      return 'retry';
+    }
+    if (!row) return 'retry';
     const context = {
       invoice: row.invoiceName,
       invoiceId: row.invoiceId,
       state: row.state,
       attempt: row.attempts + 1,
     };
-    if (failure.kind === 'halt') throw new HaltError(failure.message, { cause: error });
+    const outOfAttempts = row.attempts + 1 >= settings.maxAttempts;
     const giveUp =
-      failure.kind === 'permanent' && (row.state === 'creating' || row.attempts + 1 >= settings.maxAttempts);
+      row.state === 'creating'
+        ? failure.kind === 'permanent' || outOfAttempts
+        : failure.kind === 'permanent' && outOfAttempts;
     if (giveUp) {
       const note =
         row.state === 'creating' ? notes.creationRefused(this.gatewayName(row), failure.message) : undefined;
       this.commit(row, 'failed', { stateReason: failure.message, failedStep: row.state }, note, [row.state]);
       links.recordFailure(row.id, failure.message, 0, now());
       log.error(
-        `gave up on invoice ${row.invoiceName} at step ${row.state}: ${failure.message}; a person must look at it`,
+        `gave up on invoice ${row.invoiceName} at step ${row.state} after ${row.attempts + 1} attempts: ${failure.message}; a person must look at it ("odoo-paylink retry")`,
         context,
       );
       return 'failed';
@@ -573,6 +842,28 @@ export class LinkSteps {
     );
     return 'retry';
   }
+
+  /** Lifts the pause of a gateway once a call to it succeeded again. */
+  private gatewayAnswered(companyId: number): void {
+    const route = this.route(companyId);
+    if (route && this.deps.alerts.get(gatewayAlertKey(route.gateway.id)))
+      this.deps.alerts.clear(gatewayAlertKey(route.gateway.id));
+  }
+}
+
+/**
+ * Whether an Odoo payment carrying our memo pays this invoice: Odoo says it does (invoice_ids or
+ * reconciled_invoice_ids), or, for a payment tied to no invoice at all, it is for the same
+ * customer, amount, currency and journal. A payment of another invoice never is.
+ */
+function isPaymentOf(payment: LedgerPayment, invoice: Invoice, amount: Money, route: CompanyRoute): boolean {
+  if (payment.invoiceIds.length > 0) return payment.invoiceIds.includes(invoice.id);
+  return (
+    payment.partnerId !== null &&
+    payment.partnerId === invoice.commercialPartnerId &&
+    payment.journalId === route.journalId &&
+    sameMoney(payment.amount, amount)
+  );
 }
 
 function paymentProblem(row: LinkRow, completed: readonly GatewayPayment[]): string | undefined {
@@ -624,6 +915,27 @@ export function describeInvoice(invoice: Invoice): string {
   return `posted (${invoice.paymentState.replace('_', ' ')}, ${describeMoney(invoice.residual)} due)`;
 }
 
-function utcDate(ms: number): string {
+/** Odoo's datetime text ('YYYY-MM-DD HH:MM:SS', UTC) for an instant. */
+export function odooDateTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19).replace('T', ' ');
+}
+
+/**
+ * The calendar day of an instant in a time zone ('YYYY-MM-DD'): a payment made at 00:30 in
+ * Algiers is dated that day, not the day before as in UTC. Unknown zones fall back to UTC.
+ */
+export function dateInZone(ms: number, timeZone: string | null, onUnknown?: (zone: string) => void): string {
+  if (timeZone) {
+    try {
+      return new Intl.DateTimeFormat('en-CA', {
+        timeZone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+      }).format(new Date(ms));
+    } catch {
+      onUnknown?.(timeZone);
+    }
+  }
   return new Date(ms).toISOString().slice(0, 10);
 }

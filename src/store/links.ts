@@ -21,6 +21,8 @@ export interface LinkRow {
   readonly paidMinor: number | null;
   readonly paidCurrency: string | null;
   readonly odooPaymentId: number | null;
+  /** When the gateway says the money arrived (epoch ms), when it says. */
+  readonly paidAt: number | null;
   readonly attempts: number;
   readonly nextAttemptAt: number;
   readonly lastError: string | null;
@@ -49,6 +51,7 @@ interface RawLinkRow {
   paid_minor: number | null;
   paid_currency: string | null;
   odoo_payment_id: number | null;
+  paid_at: number | null;
   attempts: number;
   next_attempt_at: number;
   last_error: string | null;
@@ -76,6 +79,7 @@ function toRow(raw: RawLinkRow): LinkRow {
     paidMinor: raw.paid_minor,
     paidCurrency: raw.paid_currency,
     odooPaymentId: raw.odoo_payment_id,
+    paidAt: raw.paid_at,
     attempts: raw.attempts,
     nextAttemptAt: raw.next_attempt_at,
     lastError: raw.last_error,
@@ -95,6 +99,7 @@ export interface LinkPatch {
   paidMinor?: number;
   paidCurrency?: string;
   odooPaymentId?: number;
+  paidAt?: number | null;
 }
 
 const PATCH_COLUMNS: Readonly<Record<keyof LinkPatch, string>> = {
@@ -106,6 +111,7 @@ const PATCH_COLUMNS: Readonly<Record<keyof LinkPatch, string>> = {
   paidMinor: 'paid_minor',
   paidCurrency: 'paid_currency',
   odooPaymentId: 'odoo_payment_id',
+  paidAt: 'paid_at',
 };
 
 export interface NewLink {
@@ -116,6 +122,24 @@ export interface NewLink {
   amount: Money;
   /** Builds the deterministic reference from the sequence number the store assigns. */
   reference: (sequence: number) => string;
+  /**
+   * The last sequence used for the invoice as Odoo records it: the store may have lost rows, so
+   * the new number is above both what the store and what Odoo knows.
+   */
+  usedSequence?: number;
+}
+
+/** A link found on an invoice (x_mytpe_link_id) and verified ours at the gateway. */
+export interface AdoptedLink {
+  gateway: string;
+  companyId: number;
+  invoiceId: number;
+  invoiceName: string;
+  sequence: number;
+  reference: string;
+  amount: Money;
+  linkId: string;
+  linkUrl: string;
 }
 
 const replaceable = REPLACEABLE_STATES.map((state) => `'${state}'`).join(',');
@@ -128,8 +152,9 @@ export class LinkRepository {
   constructor(private readonly db: Db) {
     this.statements = {
       byId: db.prepare<[number], RawLinkRow>('SELECT * FROM links WHERE id = ?'),
+      // The newest: a paid link may sit beside the replacement being closed for it.
       current: db.prepare<[number], RawLinkRow>(
-        `SELECT * FROM links WHERE invoice_id = ? AND state NOT IN (${replaceable})`,
+        `SELECT * FROM links WHERE invoice_id = ? AND state NOT IN (${replaceable}) ORDER BY id DESC LIMIT 1`,
       ),
       maxSequence: db.prepare<[number], { sequence: number | null }>(
         'SELECT MAX(sequence) AS sequence FROM links WHERE invoice_id = ?',
@@ -140,6 +165,17 @@ export class LinkRepository {
          VALUES (@gateway, @companyId, @invoiceId, @invoiceName, @sequence, @reference, @amountMinor,
            @currency, @decimals, 'creating', 0, @now, @now)`,
       ),
+      insertAdopted: db.prepare(
+        `INSERT INTO links (gateway, company_id, invoice_id, invoice_name, sequence, reference, amount_minor,
+           currency, decimals, link_id, link_url, state, state_reason, next_attempt_at, created_at, updated_at)
+         VALUES (@gateway, @companyId, @invoiceId, @invoiceName, @sequence, @reference, @amountMinor,
+           @currency, @decimals, @linkId, @linkUrl, 'open', 'adopted from Odoo', 0, @now, @now)
+         ON CONFLICT DO NOTHING`,
+      ),
+      payable: db.prepare<[number], RawLinkRow>(
+        `SELECT * FROM links WHERE invoice_id = ? AND state IN ('creating','writing_back','open')`,
+      ),
+      ofInvoice: db.prepare<[number], RawLinkRow>('SELECT * FROM links WHERE invoice_id = ? ORDER BY id'),
       // Not even its own holder may claim a held row again: two passes of one process must not
       // work on the same link at once (that is how a payment would be registered twice).
       claim: db.prepare<[string, number, number, number], RawLinkRow>(
@@ -153,6 +189,9 @@ export class LinkRepository {
         'UPDATE links SET attempts = attempts + 1, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?',
       ),
       schedule: db.prepare<[number, number]>('UPDATE links SET next_attempt_at = ? WHERE id = ?'),
+      postpone: db.prepare<[string, number, number, number]>(
+        'UPDATE links SET last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?',
+      ),
       byLinkId: db.prepare<[string, string], RawLinkRow>(
         'SELECT * FROM links WHERE gateway = ? AND link_id = ? ORDER BY id DESC LIMIT 1',
       ),
@@ -213,7 +252,8 @@ export class LinkRepository {
     return this.db
       .transaction((): LinkRow | undefined => {
         if (this.statements.current.get(link.invoiceId)) return undefined;
-        const sequence = (this.statements.maxSequence.get(link.invoiceId)?.sequence ?? 0) + 1;
+        const stored = this.statements.maxSequence.get(link.invoiceId)?.sequence ?? 0;
+        const sequence = Math.max(stored, link.usedSequence ?? 0) + 1;
         const result = this.statements.insert.run({
           gateway: link.gateway,
           companyId: link.companyId,
@@ -229,6 +269,45 @@ export class LinkRepository {
         return this.byId(Number(result.lastInsertRowid));
       })
       .immediate();
+  }
+
+  /**
+   * Records a link the invoice already carries (the store lost it, or another process made it) as
+   * open, so its state is learnt from the gateway like any other. Undefined when the invoice
+   * already has a current link or the reference is taken.
+   */
+  insertAdopted(link: AdoptedLink, now: number): LinkRow | undefined {
+    return this.db
+      .transaction((): LinkRow | undefined => {
+        if (this.statements.current.get(link.invoiceId)) return undefined;
+        const result = this.statements.insertAdopted.run({
+          gateway: link.gateway,
+          companyId: link.companyId,
+          invoiceId: link.invoiceId,
+          invoiceName: link.invoiceName,
+          sequence: link.sequence,
+          reference: link.reference,
+          amountMinor: link.amount.minor,
+          currency: link.amount.currency,
+          decimals: link.amount.decimals,
+          linkId: link.linkId,
+          linkUrl: link.linkUrl,
+          now,
+        });
+        return result.changes === 1 ? this.byId(Number(result.lastInsertRowid)) : undefined;
+      })
+      .immediate();
+  }
+
+  /** The invoice's link that can take money now (creating, writing_back or open), if any. */
+  payableForInvoice(invoiceId: number): LinkRow | undefined {
+    const raw = this.statements.payable.get(invoiceId);
+    return raw && toRow(raw);
+  }
+
+  /** Every link row of an invoice, oldest first. */
+  ofInvoice(invoiceId: number): LinkRow[] {
+    return this.statements.ofInvoice.all(invoiceId).map(toRow);
   }
 
   /**
@@ -275,6 +354,11 @@ export class LinkRepository {
   /** Sets when the row is next due, without counting a failure (the next poll of an open link). */
   scheduleNextAttempt(id: number, nextAttemptAt: number): void {
     this.statements.schedule.run(nextAttemptAt, id);
+  }
+
+  /** Records why the row waits and until when, without counting an attempt against it. */
+  postpone(id: number, reason: string, nextAttemptAt: number, now: number): void {
+    this.statements.postpone.run(reason, nextAttemptAt, now, id);
   }
 
   /** Records a failed attempt at the current step and when to try again. */

@@ -117,4 +117,60 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
   `,
+  `
+  -- What the daemon remembers about the Odoo database and its gateways (the reference prefix,
+  -- webhook secrets set up through a gateway's API, alerts that stop work), as JSON values.
+  CREATE TABLE settings (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+
+  -- At most one link per invoice that can take money. A paid link beside a replacement that is
+  -- being closed (money that arrived on an expired link) is allowed; two payable ones are not.
+  DROP INDEX links_one_current;
+  CREATE UNIQUE INDEX links_one_payable ON links(invoice_id) WHERE state IN ('creating','writing_back','open');
+  CREATE INDEX links_invoice ON links(invoice_id);
+  -- When the gateway says the money arrived: the payment is dated that day in the company's zone.
+  ALTER TABLE links ADD COLUMN paid_at INTEGER;
+
+  -- Facts about an invoice that has no link of ours: it carries another deployment's link, or it
+  -- is in a currency its gateway cannot charge. One row per invoice and kind, so it is said once.
+  CREATE TABLE invoice_notices (
+    invoice_id INTEGER NOT NULL,
+    company_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (invoice_id, kind)
+  );
+
+  -- Notes may now concern an invoice without a link of ours, and carry the marker they are found by.
+  CREATE TABLE notes_v3 (
+    id INTEGER PRIMARY KEY,
+    link_row_id INTEGER REFERENCES links(id),
+    company_id INTEGER NOT NULL,
+    invoice_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    marker TEXT NOT NULL,
+    body TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('pending','posted')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at INTEGER NOT NULL,
+    posted_at INTEGER,
+    UNIQUE (link_row_id, kind)
+  );
+  INSERT INTO notes_v3 (id, link_row_id, company_id, invoice_id, kind, marker, body, state, attempts,
+                        next_attempt_at, last_error, created_at, posted_at)
+    SELECT n.id, n.link_row_id, n.company_id, n.invoice_id, n.kind,
+           '[odoo-paylink ' || l.reference || ' ' || n.kind || ']', n.body, n.state, n.attempts,
+           n.next_attempt_at, n.last_error, n.created_at, n.posted_at
+      FROM notes n JOIN links l ON l.id = n.link_row_id;
+  DROP TABLE notes;
+  ALTER TABLE notes_v3 RENAME TO notes;
+  CREATE INDEX notes_pending ON notes(state, next_attempt_at);
+  CREATE UNIQUE INDEX notes_invoice_kind ON notes(invoice_id, kind) WHERE link_row_id IS NULL;
+  `,
 ];

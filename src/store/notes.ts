@@ -2,22 +2,35 @@ import type { Db } from './database.js';
 
 export interface NoteRow {
   readonly id: number;
-  readonly linkRowId: number;
+  /** Null for a note about an invoice that has no link of ours. */
+  readonly linkRowId: number | null;
   readonly companyId: number;
   readonly invoiceId: number;
   readonly kind: string;
+  /** Text that identifies the note in the chatter, so a retry finds the note it already posted. */
+  readonly marker: string;
   readonly body: string;
   readonly attempts: number;
 }
 
 interface RawNoteRow {
   id: number;
-  link_row_id: number;
+  link_row_id: number | null;
   company_id: number;
   invoice_id: number;
   kind: string;
+  marker: string;
   body: string;
   attempts: number;
+}
+
+export interface NewNote {
+  readonly linkRowId: number | null;
+  readonly companyId: number;
+  readonly invoiceId: number;
+  readonly kind: string;
+  readonly marker: string;
+  readonly body: string;
 }
 
 /**
@@ -30,12 +43,12 @@ export class NoteRepository {
   constructor(db: Db) {
     this.statements = {
       insert: db.prepare(
-        `INSERT INTO notes (link_row_id, company_id, invoice_id, kind, body, state, created_at)
-         VALUES (@linkRowId, @companyId, @invoiceId, @kind, @body, 'pending', @now)
-         ON CONFLICT (link_row_id, kind) DO NOTHING`,
+        `INSERT INTO notes (link_row_id, company_id, invoice_id, kind, marker, body, state, created_at)
+         VALUES (@linkRowId, @companyId, @invoiceId, @kind, @marker, @body, 'pending', @now)
+         ON CONFLICT DO NOTHING`,
       ),
       due: db.prepare<[number, number], RawNoteRow>(
-        `SELECT id, link_row_id, company_id, invoice_id, kind, body, attempts FROM notes
+        `SELECT id, link_row_id, company_id, invoice_id, kind, marker, body, attempts FROM notes
          WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY id LIMIT ?`,
       ),
       claim: db.prepare<[number, number, number]>(
@@ -52,11 +65,9 @@ export class NoteRepository {
     };
   }
 
-  enqueue(
-    note: { linkRowId: number; companyId: number; invoiceId: number; kind: string; body: string },
-    now: number,
-  ): void {
-    this.statements.insert.run({ ...note, now });
+  /** Queues a note unless one of this kind is already queued for the link (or link-less invoice). */
+  enqueue(note: NewNote, now: number): boolean {
+    return this.statements.insert.run({ ...note, now }).changes === 1;
   }
 
   due(now: number, limit: number): NoteRow[] {
@@ -66,6 +77,7 @@ export class NoteRepository {
       companyId: raw.company_id,
       invoiceId: raw.invoice_id,
       kind: raw.kind,
+      marker: raw.marker,
       body: raw.body,
       attempts: raw.attempts,
     }));

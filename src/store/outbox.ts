@@ -53,7 +53,12 @@ export interface EnqueueInput {
   dedupeKey: string;
   payload: InvoiceEmail;
   now: number;
+  /** Not sent until release(): a new link's email waits until the link is on the invoice. */
+  held?: boolean;
 }
+
+/** next_attempt_at of a held row: never due until released. */
+const HELD_UNTIL = Number.MAX_SAFE_INTEGER;
 
 export interface EnqueueResult {
   row: OutboxRow;
@@ -175,6 +180,13 @@ export class OutboxRepository {
       ),
       byInvoice: db.prepare<[number], DbRow>('SELECT * FROM outbox WHERE invoice_id = ? ORDER BY id'),
       byId: db.prepare<[number], DbRow>('SELECT * FROM outbox WHERE id = ?'),
+      held: db.prepare<[number, number], { n: number }>(
+        "SELECT COUNT(*) AS n FROM outbox WHERE link_row_id = ? AND state = 'queued' AND next_attempt_at = ?",
+      ),
+      release: db.prepare<[number, number, number, number]>(
+        `UPDATE outbox SET next_attempt_at = ?, updated_at = ?
+          WHERE link_row_id = ? AND state = 'queued' AND next_attempt_at = ?`,
+      ),
     };
   }
 
@@ -190,13 +202,23 @@ export class OutboxRepository {
       input.companyId,
       input.dedupeKey,
       payload,
-      input.now,
+      input.held ? HELD_UNTIL : input.now,
       input.now,
       input.now,
     );
     const row = this.stmts.byKey.get(input.dedupeKey);
     if (!row) throw new Error(`outbox row ${input.dedupeKey} vanished right after insert`);
     return { row: toRow(row), inserted: info.changes === 1 };
+  }
+
+  /** Whether an email of this link waits for release(). */
+  isHeld(linkRowId: number): boolean {
+    return (this.stmts.held.get(linkRowId, HELD_UNTIL)?.n ?? 0) > 0;
+  }
+
+  /** Makes the held emails of a link due now. */
+  release(linkRowId: number, now: number): number {
+    return this.stmts.release.run(now, now, linkRowId, HELD_UNTIL).changes;
   }
 
   /**

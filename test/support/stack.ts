@@ -5,8 +5,10 @@ import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { type App, createApp } from '../../src/app.js';
 import { type Config, configSchema } from '../../src/config/schema.js';
+import { referencePrefixFor } from '../../src/domain/reference.js';
 import type { Scheduler } from '../../src/jobs/scheduler.js';
 import { createLogger } from '../../src/log.js';
+import type { MailTransport } from '../../src/mail/transport.js';
 import { listen } from '../../src/main.js';
 import { type MyTpeSandbox, startMyTpeSandbox } from '../../src/sandbox/mytpe/server.js';
 import {
@@ -25,14 +27,24 @@ export interface Stack {
   readonly companyId: number;
   readonly journalId: number;
   readonly partnerId: number;
+  /** The config of the daemon, which logs in as the Billing-rights bot (never as admin). */
   readonly config: Config;
+  /** The emulated Odoo's administrator, for the setup step. */
+  readonly admin: { db: string; login: string; password: string };
+  /** The reference prefix setup derives from the database's uuid. */
+  readonly prefix: string;
   readonly dir: string;
   /** Log records of every app of the stack (JSON lines, parsed). */
   readonly logs: Array<{ level: string; message: string } & Record<string, unknown>>;
   /** Moves the clocks of the Odoo sandbox (write_date) and of the apps forward together. */
   advanceOdooClock(ms: number): void;
-  /** A new daemon over the same state database (a restart). */
-  app(options?: { fetch?: typeof fetch; config?: Partial<Config> }): App;
+  /**
+   * A new daemon over the same state database (a restart). With a mailbox, customer emails are
+   * on and go there (no PDF, to keep tests fast).
+   */
+  app(options?: { fetch?: typeof fetch; config?: Partial<Config>; mailbox?: MailTransport }): App;
+  /** Throws the state database away, as a lost disk or a new server would (close its apps first). */
+  loseStore(): void;
   createInvoices(count: number, amount?: string): number[];
   /**
    * Serves the app's webhook endpoint and points the MyTPE sandbox at it. Events are processed
@@ -46,21 +58,33 @@ export const WEBHOOK_SECRET = 'whsec_0123456789abcdef0123456789abcdef0123456789a
 
 export interface StackOptions {
   odoo?: OdooSandboxOptions;
+  /** Another stack's MyTPE sandbox, shared (MyTPE slugs are global across merchants). */
+  mytpe?: MyTpeSandbox;
   config?: Partial<Config>;
   /** Reads happen with these settings; the defaults make retries due immediately. */
   pipeline?: Partial<Config['pipeline']>;
+  /** Skip the admin's setup step (fields, database identity) that a stack runs by default. */
+  skipSetup?: boolean;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let offsetMs = 0;
-  const odoo = await startOdooSandbox({ now: () => new Date(Date.now() + offsetMs), ...options.odoo });
-  const mytpe = await startMyTpeSandbox();
+  const odoo = await startOdooSandbox({
+    now: () => new Date(Date.now() + offsetMs),
+    bot: {},
+    ...options.odoo,
+  });
+  const bot = odoo.bot;
+  if (!bot) throw new Error('the stack needs the sandbox bot user');
+  const mytpe = options.mytpe ?? (await startMyTpeSandbox());
   const companyId = odoo.models.createCompany({
     name: 'Test SARL',
     currency: 'DZD',
     email: 'billing@test-sarl.example.com',
   });
   const journalId = odoo.models.createJournal({ name: 'Bank', type: 'bank', code: 'TBNK', companyId });
+  // As an admin would: the bot works in the company it serves.
+  odoo.models.setUserCompanies(bot.uid, [companyId]);
   const partnerId = odoo.models.createPartner({
     name: 'Customer One',
     email: 'one@example.com',
@@ -69,14 +93,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const dir = mkdtempSync(path.join(tmpdir(), 'paylink-it-'));
   const logs: Stack['logs'] = [];
   const config = configSchema.parse({
-    odoo: { url: odoo.url, db: odoo.db, login: odoo.login, password: odoo.password, timeoutMs: 5_000 },
+    odoo: { url: odoo.url, db: odoo.db, login: bot.login, password: bot.password, timeoutMs: 5_000 },
     companies: [{ odooCompanyId: companyId, journalId, gateway: 'mytpe', mytpeInstanceId: mytpe.instanceId }],
     gateways: {
       mytpe: {
         baseUrl: `${mytpe.url}/api/v2/mytpe-pay`,
         apiKey: mytpe.apiKey,
         apiSecret: mytpe.apiSecret,
-        webhookSecret: WEBHOOK_SECRET,
+        webhookSecrets: { [mytpe.instanceId]: WEBHOOK_SECRET },
         timeoutMs: 5_000,
       },
     },
@@ -88,13 +112,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   });
   const apps: App[] = [];
   const servers: FastifyInstance[] = [];
-  return {
+  const admin = { db: odoo.db, login: odoo.login, password: odoo.password };
+  const prefix = referencePrefixFor(odoo.db, String(odoo.models.configParam('database.uuid')));
+  const stack: Stack = {
     odoo,
     mytpe,
     companyId,
     journalId,
     partnerId,
     config,
+    admin,
+    prefix,
     dir,
     logs,
     advanceOdooClock(ms) {
@@ -106,9 +134,13 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         for (const line of chunk.toString().split('\n')) if (line.trim()) logs.push(JSON.parse(line));
       });
       const log = createLogger({ level: 'debug', format: 'json', stream });
-      const app = createApp({ ...config, ...appOptions.config }, log, {
+      const mail = appOptions.mailbox
+        ? { mail: { ...config.mail, enabled: true, attachPdf: false, ...appOptions.config?.mail } }
+        : {};
+      const app = createApp({ ...config, ...appOptions.config, ...mail }, log, {
         now: () => Date.now() + offsetMs,
         ...(appOptions.fetch ? { fetch: appOptions.fetch } : {}),
+        ...(appOptions.mailbox ? { mailTransport: appOptions.mailbox } : {}),
       });
       apps.push(app);
       return app;
@@ -119,6 +151,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ids.push(odoo.models.createInvoice({ partnerId, companyId, amount }));
       }
       return ids;
+    },
+    loseStore() {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${config.store.path}${suffix}`, { force: true });
     },
     async serve(app, serveOptions = {}) {
       let running: Promise<unknown> = Promise.resolve();
@@ -143,11 +178,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     async close() {
       for (const server of servers) await server.close();
       for (const app of apps) app.close();
-      await mytpe.close();
+      if (!options.mytpe) await mytpe.close();
       await odoo.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  if (!options.skipSetup) {
+    // What an admin does once: the fields on account.move and the database identity in the store.
+    const setup = stack.app();
+    await setup.setupOdoo(admin);
+    setup.close();
+  }
+  return stack;
 }
 
 /** Runs publish then confirm until nothing changes (a few passes at most). */

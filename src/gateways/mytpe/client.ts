@@ -160,6 +160,8 @@ export interface MyTpeClient {
   recentTransactions(query?: PageQuery): Promise<TransactionPageEnvelope>;
   getWebhook(instanceId: string): Promise<WebhookConfigEnvelope>;
   setWebhook(instanceId: string, webhookUrl: string): Promise<WebhookConfigEnvelope>;
+  /** POST /{instanceId}/webhook/regenerate-secret — the old secret stops working. */
+  regenerateWebhookSecret(instanceId: string): Promise<WebhookConfigEnvelope>;
 }
 
 export function createMyTpeClient(options: MyTpeClientOptions): MyTpeClient {
@@ -243,5 +245,7 @@ export function createMyTpeClient(options: MyTpeClientOptions): MyTpeClient {
         webhookConfigEnvelopeSchema,
         JSON.stringify({ webhook_url: webhookUrl }),
       ),
+    regenerateWebhookSecret: (instanceId) =>
+      call('POST', `/${enc(instanceId)}/webhook/regenerate-secret`, webhookConfigEnvelopeSchema),
   };
 }

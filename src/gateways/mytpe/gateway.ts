@@ -9,13 +9,14 @@ import {
   type GatewayPaymentRecord,
   type LinkRequest,
   type LinkSnapshot,
+  linkMatchesRequest,
 } from '../gateway.js';
 import { createMyTpeClient, type MyTpeClient } from './client.js';
 import { MYTPE_GATEWAY_ID } from './errors.js';
 import type { MyTpeLink, MyTpeTransaction } from './schemas.js';
 import { slugFromReference } from './slug.js';
 import { linkStatusFromMyTpe, paymentStatusFromMyTpe } from './status.js';
-import { createMyTpeWebhooks } from './webhook-receiver.js';
+import { createMyTpeWebhooks, type MyTpeWebhookSecrets } from './webhook-receiver.js';
 
 export interface MyTpeGatewayOptions {
   /** v2 API base, e.g. `https://dev.mytpe.app/api/v2/mytpe-pay`. */
@@ -24,8 +25,8 @@ export interface MyTpeGatewayOptions {
   readonly apiSecret: string;
   readonly timeoutMs?: number | undefined;
   readonly fetch?: typeof fetch | undefined;
-  /** The instance's `whsec_…` secret; without it the gateway takes no webhooks. */
-  readonly webhookSecret?: string | undefined;
+  /** The instances' `whsec_…` secrets; without any, the gateway takes no webhooks. */
+  readonly webhookSecrets?: MyTpeWebhookSecrets | undefined;
 }
 
 const CURRENCY = 'DZD';
@@ -64,6 +65,23 @@ function hasMorePages(
   if (page.last_page != null) return page.current_page < page.last_page;
   if (page.total != null) return page.current_page * perPage < page.total;
   return page.data.length >= perPage;
+}
+
+/** A refusal naming only the instance (not active yet, or paused): the merchant can fix it. */
+function isInstanceInactive(error: unknown): error is GatewayError {
+  if (!(error instanceof GatewayError) || error.kind !== 'validation') return false;
+  const fields = error.details.fieldErrors ?? {};
+  const names = Object.keys(fields);
+  return names.length === 1 && (fields.mytpe_pay_id ?? []).some((message) => /not active/i.test(message));
+}
+
+/** MyTPE metadata values as text (it stores form strings; numbers are written back as such). */
+function textMetadata(metadata: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    if (typeof value === 'string' || typeof value === 'number') out[key] = String(value);
+  }
+  return out;
 }
 
 function isSlugTaken(error: unknown): boolean {
@@ -119,39 +137,68 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
     return link.payment_link;
   }
 
-  /** After "slug already taken": the link an earlier attempt created, if it is really ours. */
-  async function adoptExisting(request: LinkRequest, slug: string): Promise<GatewayLink> {
+  /** The link under `slug` in the request's instance, if any (search is a partial match). */
+  async function linkBySlug(instanceId: string, slug: string): Promise<MyTpeLink | undefined> {
     let foundId: string | undefined;
     for (let page = 1; page <= MAX_PAGES && foundId === undefined; page++) {
-      const result = await client.listLinks(request.merchantAccount, {
-        search: slug,
-        perPage: PER_PAGE,
-        page,
-      });
+      const result = await client.listLinks(instanceId, { search: slug, perPage: PER_PAGE, page });
       // `search` is a partial match on title and slug: only an exact slug counts.
       foundId = result.data.data.find((item) => item.slug === slug)?.id;
       if (!hasMorePages(result.data, PER_PAGE)) break;
     }
-    if (foundId === undefined) {
-      throw fail(
-        'conflict',
-        `MyTPE slug ${slug} is taken, but not by a link of instance ${request.merchantAccount}; use another reference`,
-      );
+    if (foundId === undefined) return undefined;
+    try {
+      return (await client.getLink(foundId)).data;
+    } catch (error) {
+      // Deleted between the list and the read.
+      if (error instanceof GatewayError && error.kind === 'not_found') return undefined;
+      throw error;
     }
-    const link = (await client.getLink(foundId)).data;
+  }
+
+  function asGatewayLink(link: MyTpeLink, reference: string, amount: Money): GatewayLink {
+    return {
+      id: link.id,
+      url: linkUrl(link),
+      reference,
+      amount,
+      ...(link.mytpe_pay_id ? { merchantAccount: link.mytpe_pay_id } : {}),
+      ...(link.metadata ? { metadata: textMetadata(link.metadata) } : {}),
+    };
+  }
+
+  /** A link found under our slug, as ours only if it is what the request asks for. */
+  function ownLink(link: MyTpeLink, request: LinkRequest): { link: GatewayLink } | { refusal: string } {
     const { decimals, currency } = request.amount;
-    const existing = link.amount == null ? undefined : minorOf(link.amount, decimals, `link ${link.id}`);
-    if (existing !== request.amount.minor) {
+    if (link.amount == null) return { refusal: 'it has no fixed amount' };
+    if (link.payment_mode != null && link.payment_mode !== 'one_shot')
+      return { refusal: `it is ${link.payment_mode}, not one_shot` };
+    const found = asGatewayLink(
+      link,
+      request.reference,
+      money(minorOf(link.amount, decimals, `link ${link.id}`), currency, decimals),
+    );
+    const refusal = linkMatchesRequest(found, request);
+    return refusal ? { refusal } : { link: found };
+  }
+
+  /** After "slug already taken": the link an earlier attempt created, if it is really ours. */
+  async function adoptExisting(request: LinkRequest, slug: string): Promise<GatewayLink> {
+    const link = await linkBySlug(request.merchantAccount, slug);
+    if (!link) {
       throw fail(
         'conflict',
-        `MyTPE link ${link.id} (slug ${slug}) already exists with amount ${link.amount ?? 'none'} ${currency}, ` +
-          `not ${formatMinorAsDecimal(request.amount.minor, decimals)}; the invoice needs a new reference`,
+        `MyTPE slug ${slug} is taken, but not by a link of instance ${request.merchantAccount}; another deployment uses the same reference prefix (set odoo.referencePrefix to one of its own)`,
       );
     }
-    if (link.payment_mode != null && link.payment_mode !== 'one_shot') {
-      throw fail('conflict', `MyTPE link ${link.id} (slug ${slug}) is ${link.payment_mode}, not one_shot`);
+    const own = ownLink(link, request);
+    if ('refusal' in own) {
+      throw fail(
+        'conflict',
+        `MyTPE link ${link.id} under slug ${slug} is not this invoice's link (${own.refusal}); it was left alone`,
+      );
     }
-    return { id: link.id, url: linkUrl(link), reference: request.reference, amount: request.amount };
+    return { ...own.link, adopted: true };
   }
 
   async function allTransactions(linkId: string): Promise<MyTpeTransaction[]> {
@@ -186,10 +233,24 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
   }
 
   return {
-    webhooks: options.webhookSecret ? createMyTpeWebhooks(options.webhookSecret) : undefined,
+    webhooks:
+      options.webhookSecrets &&
+      (options.webhookSecrets.shared || Object.keys(options.webhookSecrets.byInstance).length > 0)
+        ? createMyTpeWebhooks(options.webhookSecrets)
+        : undefined,
+    webhookSetup: {
+      async register(instanceId, url, { regenerate }) {
+        let answer = await client.setWebhook(instanceId, url);
+        if (regenerate) answer = await client.regenerateWebhookSecret(instanceId);
+        const secret = answer.data.webhook_secret;
+        // MyTPE shows the whole secret once (first PUT, regenerate); later it is masked.
+        return { secret: secret && !secret.includes('•') && !secret.includes('*') ? secret : undefined };
+      },
+    },
     id: MYTPE_GATEWAY_ID,
     displayName: 'MyTPE Pay',
     currencies: [CURRENCY],
+    memoPrefix: 'MyTPE',
 
     async createLink(request: LinkRequest): Promise<GatewayLink> {
       assertCurrency(request.amount.currency);
@@ -213,6 +274,14 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
       } catch (error) {
         // A retry after a lost answer: the first attempt's link holds the slug.
         if (isSlugTaken(error)) return adoptExisting(request, slug);
+        if (isInstanceInactive(error)) {
+          throw new GatewayError(
+            MYTPE_GATEWAY_ID,
+            'unavailable',
+            `MyTPE instance ${request.merchantAccount} cannot take payments now: ${error.message}`,
+            error.details,
+          );
+        }
         throw error;
       }
       const answered =
@@ -224,7 +293,15 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
             `${formatMinorAsDecimal(minor, decimals)} ${request.amount.currency}`,
         );
       }
-      return { id: created.id, url: linkUrl(created), reference: request.reference, amount: request.amount };
+      return asGatewayLink(created, request.reference, request.amount);
+    },
+
+    async findLink(request: LinkRequest): Promise<GatewayLink | undefined> {
+      assertCurrency(request.amount.currency);
+      const link = await linkBySlug(request.merchantAccount, slugFromReference(request.reference));
+      if (!link) return undefined;
+      const own = ownLink(link, request);
+      return 'link' in own ? own.link : undefined;
     },
 
     async getLink(linkId, amountCurrency): Promise<LinkSnapshot> {
@@ -236,18 +313,37 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
       const amount = linkAmount(link, currency, decimals);
       return {
         // MyTPE knows only the slug, not the reference it was derived from.
-        link: { id: link.id, url: linkUrl(link), reference: link.slug, amount },
+        link: asGatewayLink(link, link.slug, amount),
         status: refineStatus(linkStatusFromMyTpe(link), amount, payments),
         payments,
       };
     },
 
-    async listPayments(window, amountCurrency): Promise<GatewayPaymentRecord[]> {
+    async listPayments(window, amountCurrency, merchantAccounts): Promise<GatewayPaymentRecord[]> {
       const { currency, decimals } = amountCurrency;
       assertCurrency(currency);
       const since = window.since.getTime();
       const until = window.until.getTime();
-      const payments: GatewayPaymentRecord[] = [];
+      const accounts = new Set(merchantAccounts);
+      // transaction/recent spans every instance of the API key, and its items do not say which:
+      // the link does (read once per link).
+      const linkAccounts = new Map<string, Promise<string | undefined>>();
+      const accountOf = (linkId: string) => {
+        let account = linkAccounts.get(linkId);
+        if (!account) {
+          account = client.getLink(linkId).then(
+            (answer) => answer.data.mytpe_pay_id ?? undefined,
+            (error: unknown) => {
+              // A deleted link has no transaction; any other failure is the run's failure.
+              if (error instanceof GatewayError && error.kind === 'not_found') return undefined;
+              throw error;
+            },
+          );
+          linkAccounts.set(linkId, account);
+        }
+        return account;
+      };
+      const byId = new Map<string, GatewayPaymentRecord>();
       // transaction/recent lists newest first: page until a page starts before the window.
       for (let page = 1; page <= MAX_PAGES; page++) {
         const result = await client.recentTransactions({ perPage: PER_PAGE, page });
@@ -256,17 +352,21 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
           const created = isoTimestamp(transaction.created_at ?? transaction.updated_at);
           const at = created === undefined ? Number.NaN : Date.parse(created);
           if (at < since) older = true;
-          if (!(at >= since && at < until) || !transaction.transactionable_id) continue;
+          const linkId = transaction.transactionable_id;
+          // A payment landing while we page shifts the list: keying by id drops the repeat.
+          if (!(at >= since && at < until) || !linkId || byId.has(transaction.id)) continue;
+          const account = await accountOf(linkId);
+          if (account === undefined || !accounts.has(account)) continue;
           const slug = transaction.metadata?.original_slug;
-          payments.push({
+          byId.set(transaction.id, {
             ...paymentOf(transaction, currency, decimals),
-            linkId: transaction.transactionable_id,
+            linkId,
             linkReference: typeof slug === 'string' ? slug : undefined,
           });
         }
         if (older || !hasMorePages(result.data, PER_PAGE)) break;
       }
-      return payments;
+      return [...byId.values()];
     },
 
     async closeLink(linkId: string): Promise<CloseOutcome> {

@@ -37,6 +37,8 @@ export const linkSchema = z.object({
   payment_status: z.string().nullish(),
   remaining_payments: z.number().int().nullish(),
   collected_amount: amountSchema.nullish(),
+  // Echoed back as sent on creation (the spec does not promise it for v2: may be absent).
+  metadata: z.record(z.string(), z.unknown()).nullish(),
   created_at: z.string().nullish(),
   updated_at: z.string().nullish(),
 });

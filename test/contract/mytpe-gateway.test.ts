@@ -112,7 +112,14 @@ describe('MyTPE adapter against the sandbox', () => {
     const before = await gateway.getLink(link.id, DZD);
     expect(before.status).toBe('open');
     expect(before.payments).toEqual([]);
-    expect(before.link).toEqual({ id: link.id, url: link.url, reference: req.reference, amount: req.amount });
+    expect(before.link).toEqual({
+      id: link.id,
+      url: link.url,
+      reference: req.reference,
+      amount: req.amount,
+      merchantAccount: sandbox.instanceId,
+      metadata: req.metadata,
+    });
 
     const transaction = sandbox.pay(link.id);
     const after = await gateway.getLink(link.id, DZD);
@@ -145,7 +152,7 @@ describe('MyTPE adapter against the sandbox', () => {
     const req = request();
     const first = await gateway.createLink(req);
     const second = await gateway.createLink(req);
-    expect(second).toEqual(first);
+    expect(second).toEqual({ ...first, adopted: true });
     expect(sandbox.links().filter((link) => link.slug === req.reference)).toHaveLength(1);
   });
 
@@ -181,6 +188,26 @@ describe('MyTPE adapter against the sandbox', () => {
     expect(first.reference).toBe(req.reference);
     expect(sandbox.linkBySlug(slug)?.id).toBe(first.id);
     expect((await gateway.createLink(req)).id).toBe(first.id);
+  });
+
+  it('refuses to adopt a link under our slug whose metadata names another database or invoice', async () => {
+    const req = request(500_000);
+    await gateway.createLink({ ...req, metadata: { ...req.metadata, reference: 'someone-else' } });
+    const error = await gatewayError(gateway.createLink(req));
+    expect(error.kind).toBe('conflict');
+    expect(error.message).toMatch(/not this invoice's link .*metadata says reference/);
+  });
+
+  it('finds an existing link by reference without creating one, and only when it is ours', async () => {
+    const req = request(250_000);
+    expect(await gateway.findLink(req)).toBeUndefined();
+    expect(sandbox.links().filter((link) => link.slug === req.reference)).toHaveLength(0);
+    const created = await gateway.createLink(req);
+    expect((await gateway.findLink(req))?.id).toBe(created.id);
+    expect(await gateway.findLink({ ...req, amount: money(1, 'DZD', 2) })).toBeUndefined();
+    expect(
+      await gateway.findLink({ ...req, metadata: { ...req.metadata, odoo_invoice_id: '999' } }),
+    ).toBeUndefined();
   });
 
   it('refuses to adopt an existing slug with another amount', async () => {
@@ -267,10 +294,11 @@ describe('MyTPE adapter error classes', () => {
     expect(error.retryable).toBe(false);
   });
 
-  it('inactive instance → validation with the field message', async () => {
+  it('inactive instance → unavailable (retried: the merchant can activate it), with the field message', async () => {
     sandbox.setInstanceStatus(sandbox.instanceId, 'pending');
     const error = await gatewayError(gateway.createLink(request()));
-    expect(error.kind).toBe('validation');
+    expect(error.kind).toBe('unavailable');
+    expect(error.retryable).toBe(true);
     expect(error.details.status).toBe(422);
     expect(error.details.fieldErrors?.mytpe_pay_id).toEqual([
       'The selected MyTPE Pay instance is not active.',

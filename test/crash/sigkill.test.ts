@@ -15,6 +15,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { configSchema } from '../../src/config/schema.js';
+import { silentLogger } from '../../src/log.js';
 import { type MyTpeSandbox, startMyTpeSandbox } from '../../src/sandbox/mytpe/server.js';
 import { type OdooSandbox, startOdooSandbox } from '../../src/sandbox/odoo/server.js';
 import {
@@ -98,6 +101,7 @@ function token(rng: Rng, length: number): string {
 async function startWorld(rng: Rng, invoices: number): Promise<World> {
   // Distinctive secrets, so a leak into a log line cannot be mistaken for anything else.
   const odooPassword = `odoo-pw-${token(rng, 20)}`;
+  const botPassword = `bot-pw-${token(rng, 20)}`;
   const apiKey = `mtk_crash_${token(rng, 24)}`;
   const apiSecret = `mts_crash_${token(rng, 32)}`;
   const webhookSecret = `whsec_${token(rng, 48)}`;
@@ -113,6 +117,15 @@ async function startWorld(rng: Rng, invoices: number): Promise<World> {
   const mytpeTap = await new Tap('mytpe', mytpe.url).listen();
   const companyId = odoo.models.createCompany({ name: 'Crash SARL', currency: 'DZD' });
   const journalId = odoo.models.createJournal({ name: 'Bank', type: 'bank', code: 'CBNK', companyId });
+  // The daemon runs as a Billing-rights bot, as the README says; the admin only sets Odoo up.
+  odoo.models.createUser({
+    name: 'Paylink Bot',
+    login: 'paylink-bot',
+    password: botPassword,
+    email: 'paylink-bot@example.com',
+    groups: ['billing'],
+    companyIds: [companyId],
+  });
   const partnerIds = [
     odoo.models.createPartner({ name: 'Client Un', email: 'un@example.com', lang: 'fr_FR' }),
     odoo.models.createPartner({ name: 'Client Deux', email: 'deux@example.com', lang: 'en_US' }),
@@ -123,14 +136,14 @@ async function startWorld(rng: Rng, invoices: number): Promise<World> {
   const port = await freePort();
   mytpe.setWebhook(mytpe.instanceId, `http://127.0.0.1:${port}/webhooks/mytpe`, webhookSecret);
   const config = {
-    odoo: { url: odooTap.url, db: odoo.db, login: odoo.login, password: odooPassword, timeoutMs: 5_000 },
+    odoo: { url: odooTap.url, db: odoo.db, login: 'paylink-bot', password: botPassword, timeoutMs: 5_000 },
     companies: [{ odooCompanyId: companyId, journalId, gateway: 'mytpe', mytpeInstanceId: mytpe.instanceId }],
     gateways: {
       mytpe: {
         baseUrl: `${mytpeTap.url}/api/v2/mytpe-pay`,
         apiKey,
         apiSecret,
-        webhookSecret,
+        webhookSecrets: { [mytpe.instanceId]: webhookSecret },
         timeoutMs: 5_000,
       },
     },
@@ -143,6 +156,10 @@ async function startWorld(rng: Rng, invoices: number): Promise<World> {
   };
   const configPath = path.join(dir, 'config.json');
   writeFileSync(configPath, `${JSON.stringify(config, null, 2)}\n`);
+  // The admin's setup step, once, before any daemon starts.
+  const setup = createApp(configSchema.parse(config), silentLogger);
+  await setup.setupOdoo({ db: odoo.db, login: odoo.login, password: odooPassword });
+  setup.close();
   const created: World = {
     odoo,
     mytpe,
@@ -153,7 +170,7 @@ async function startWorld(rng: Rng, invoices: number): Promise<World> {
     partnerIds,
     dir,
     configPath,
-    secrets: [odooPassword, apiKey, apiSecret, webhookSecret],
+    secrets: [odooPassword, botPassword, apiKey, apiSecret, webhookSecret],
     invoiceIds: [],
     cancelled: new Set(),
     daemons: [],
@@ -446,9 +463,10 @@ function invariantViolations(w: World): string[] {
 
   // 2. No payment is registered twice.
   const payments = models.payments();
-  const fromUs = payments.filter(
-    (payment) => typeof payment.memo === 'string' && completed.has(payment.memo),
-  );
+  // Our memos name the gateway: `MyTPE <transaction id>`.
+  const transactionOf = (memo: string | false) =>
+    typeof memo === 'string' && memo.startsWith('MyTPE ') ? memo.slice('MyTPE '.length) : undefined;
+  const fromUs = payments.filter((payment) => completed.has(transactionOf(payment.memo) ?? ''));
   const byMemo = new Map<string, number>();
   for (const payment of fromUs) byMemo.set(String(payment.memo), (byMemo.get(String(payment.memo)) ?? 0) + 1);
   for (const [memo, count] of byMemo)
@@ -471,7 +489,7 @@ function invariantViolations(w: World): string[] {
   // 3. Every link paid at the gateway is registered in Odoo (unless the invoice was cancelled).
   for (const [transactionId, { invoiceId, slug }] of completed) {
     if (w.cancelled.has(invoiceId)) continue;
-    const registered = models.paymentsByMemo(transactionId);
+    const registered = models.paymentsByMemo(`MyTPE ${transactionId}`);
     if (registered.length === 0) {
       problems.push(
         `transaction ${transactionId} on ${slug} was paid at MyTPE but is not registered in Odoo`,

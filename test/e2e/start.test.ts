@@ -68,7 +68,7 @@ describe("the README's start command", () => {
     expect(mailDir).toBeDefined();
     const emails = readdirSync(mailDir!).filter((file) => file.endsWith('.eml'));
     expect(emails.length).toBeGreaterThan(0);
-    expect(readFileSync(path.join(mailDir!, emails[0]!), 'utf8')).toContain('/pay/sandbox-inv-');
+    expect(readFileSync(path.join(mailDir!, emails[0]!), 'utf8')).toContain('-inv-');
 
     // The sandbox says what it is, loudly, and a clean stop follows SIGTERM.
     expect(output.text).toMatch(/"level":"warn","message":"SANDBOX MODE: no Odoo is configured/);

@@ -58,7 +58,7 @@ describe('invoice emails through the pipeline', () => {
     const messages = await parsedMessages();
     expect(messages).toHaveLength(3);
     for (const id of ids) {
-      const slug = `sandbox-inv-${id}-1`;
+      const slug = `${stack.prefix}-inv-${id}-1`;
       const message = messages.find((candidate) => candidate.text?.includes(`/pay/${slug}`));
       expect(message, slug).toBeDefined();
       expect(message?.to && 'text' in message.to ? message.to.text : '').toContain('one@example.com');

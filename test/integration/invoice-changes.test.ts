@@ -44,7 +44,7 @@ describe('following invoice changes in Odoo', () => {
     const id = ids[0]!;
     change(id);
     await app.pipeline.publish();
-    expect(linkOf(`sandbox-inv-${id}-1`)).toBeUndefined();
+    expect(linkOf(`${stack.prefix}-inv-${id}-1`)).toBeUndefined();
     const [row] = app.links.inStates(['closed']);
     expect(row?.stateReason).toBe(reason);
     // The invoice no longer shows a link that cannot be paid.
@@ -60,7 +60,7 @@ describe('following invoice changes in Odoo', () => {
 
   it('deactivates instead of deleting a link that saw a payment attempt', async () => {
     const { app, ids } = await published();
-    const slug = `sandbox-inv-${ids[0]}-1`;
+    const slug = `${stack.prefix}-inv-${ids[0]}-1`;
     stack.mytpe.pay(slug, { outcome: 'failed' });
     stack.odoo.models.cancelInvoice(ids[0]!);
     await app.pipeline.publish();
@@ -75,8 +75,8 @@ describe('following invoice changes in Odoo', () => {
     stack.odoo.models.setAmount(id, '1750.00');
     stack.odoo.models.postInvoice(id);
     await settle(app, 2);
-    expect(linkOf(`sandbox-inv-${id}-1`)).toBeUndefined();
-    const replacement = linkOf(`sandbox-inv-${id}-2`);
+    expect(linkOf(`${stack.prefix}-inv-${id}-1`)).toBeUndefined();
+    const replacement = linkOf(`${stack.prefix}-inv-${id}-2`);
     expect(replacement?.amount).toBe('1750.00');
     expect(stack.odoo.models.invoiceFieldValue(id, 'x_mytpe_link_id')).toBe(replacement?.id);
     expect(app.links.countsByState()).toEqual([
@@ -88,10 +88,10 @@ describe('following invoice changes in Odoo', () => {
   it('replaces a link that expired unpaid, writes the new one back and tells the accountant', async () => {
     const { app, ids } = await published();
     const id = ids[0]!;
-    const first = linkOf(`sandbox-inv-${id}-1`)!;
+    const first = linkOf(`${stack.prefix}-inv-${id}-1`)!;
     stack.mytpe.expire(first.id);
     await app.pipeline.confirm();
-    const second = linkOf(`sandbox-inv-${id}-2`);
+    const second = linkOf(`${stack.prefix}-inv-${id}-2`);
     expect(second?.status).toBe('active');
     expect(stack.odoo.models.invoiceFieldValue(id, 'x_mytpe_link_id')).toBe(second?.id);
     expect(stack.odoo.models.invoiceFieldValue(id, 'x_mytpe_payment_link')).toBe(
@@ -108,7 +108,7 @@ describe('following invoice changes in Odoo', () => {
   it('records a payment that lands as the invoice is cancelled as needing a refund, never registers it', async () => {
     const { app, ids } = await published();
     const id = ids[0]!;
-    const transaction = stack.mytpe.pay(`sandbox-inv-${id}-1`);
+    const transaction = stack.mytpe.pay(`${stack.prefix}-inv-${id}-1`);
     stack.odoo.models.cancelInvoice(id);
     await settle(app, 2);
     expect(stack.odoo.models.payments()).toHaveLength(0);
@@ -122,19 +122,22 @@ describe('following invoice changes in Odoo', () => {
   it('records a payment on an invoice already paid by other means as needing a refund', async () => {
     const { app, ids } = await published();
     const id = ids[0]!;
-    stack.mytpe.pay(`sandbox-inv-${id}-1`);
+    stack.mytpe.pay(`${stack.prefix}-inv-${id}-1`);
     stack.odoo.models.payByOtherMeans(id, { memo: 'BANK-TRANSFER' });
     await app.pipeline.confirm();
     expect(stack.odoo.models.payments().map((payment) => payment.memo)).toEqual(['BANK-TRANSFER']);
     expect(app.links.countsByState()).toEqual([{ state: 'refund_needed', count: 1 }]);
   });
 
-  it('records a payment that arrives on an expired link after it was replaced as needing a refund', async () => {
+  it('records a payment on an expired link as needing a refund once the invoice was paid through its replacement', async () => {
     const { app, ids } = await published();
     const id = ids[0]!;
-    const first = linkOf(`sandbox-inv-${id}-1`)!;
+    const first = linkOf(`${stack.prefix}-inv-${id}-1`)!;
     stack.mytpe.expire(first.id);
     await app.pipeline.confirm();
+    stack.mytpe.pay(`${stack.prefix}-inv-${id}-2`);
+    await settle(app, 2);
+    expect(stack.odoo.models.getInvoice(id).payment_state).toBe('paid');
     // The gateway reports a payment on the old link after all (a late bank confirmation).
     const lateRow = app.links.inStates(['expired'])[0]!;
     await app.pipeline.steps.applySnapshot(lateRow, {
@@ -144,13 +147,13 @@ describe('following invoice changes in Odoo', () => {
     });
     await app.pipeline.postNotes();
     expect(app.links.inStates(['refund_needed'])).toHaveLength(1);
-    expect(stack.odoo.models.payments()).toHaveLength(0);
+    expect(stack.odoo.models.payments()).toHaveLength(1);
     expect(notesOf(id).some((body) => body.includes('late-1'))).toBe(true);
   });
 
   it('posts each chatter note once, however often the passes run', async () => {
     const { app, ids } = await published(3);
-    for (const id of ids) stack.mytpe.pay(`sandbox-inv-${id}-1`);
+    for (const id of ids) stack.mytpe.pay(`${stack.prefix}-inv-${id}-1`);
     await settle(app, 4);
     const again = stack.app();
     await settle(again, 2);
@@ -161,21 +164,36 @@ describe('following invoice changes in Odoo', () => {
     }
   });
 
-  it('tells the accountant when the gateway refuses to create a link, with its reason', async () => {
+  it('waits for an instance that is not active yet instead of failing the link, and publishes once it is', async () => {
     stack = await startStack();
     const [id] = stack.createInvoices(1);
     const app = stack.app();
     await app.prepareOdoo();
     stack.mytpe.setInstanceStatus(stack.mytpe.instanceId, 'inactive');
     await app.pipeline.publish();
+    const [row] = app.links.inStates(['creating']);
+    expect(row?.lastError).toContain('The selected MyTPE Pay instance is not active.');
+    expect(notesOf(id!).some((body) => body.includes('refused to create a payment link'))).toBe(false);
+    stack.mytpe.setInstanceStatus(stack.mytpe.instanceId, 'active');
+    stack.advanceOdooClock(10);
+    await app.pipeline.publish();
+    expect(stack.odoo.models.invoiceFieldValue(id!, 'x_mytpe_link_id')).toBe(stack.mytpe.links()[0]?.id);
+  });
+
+  it('tells the accountant when the gateway refuses a link for good, and `retry` resumes it once fixed', async () => {
+    stack = await startStack();
+    const [id] = stack.createInvoices(1);
+    const app = stack.app();
+    await app.prepareOdoo();
+    // A refusal no retry can change: MyTPE rejects the request itself.
+    stack.mytpe.faults.failNext(1, 422);
+    await app.pipeline.publish();
     const [row] = app.links.inStates(['failed']);
-    expect(row?.stateReason).toContain('The selected MyTPE Pay instance is not active.');
-    const note = notesOf(id!).find((body) => body.includes('refused to create a payment link'));
-    expect(note).toBeDefined();
+    expect(row).toBeDefined();
+    expect(notesOf(id!).find((body) => body.includes('refused to create a payment link'))).toBeDefined();
     // Passes leave it alone; once the admin fixed the cause, a retry resumes it.
     await app.pipeline.publish();
     expect(stack.mytpe.links()).toHaveLength(0);
-    stack.mytpe.setInstanceStatus(stack.mytpe.instanceId, 'active');
     const resumed = app.pipeline.steps.retryFailed(row!);
     expect(resumed?.state).toBe('creating');
     expect(await app.pipeline.steps.advance(resumed!)).toEqual(['created', 'written_back']);

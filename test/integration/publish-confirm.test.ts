@@ -37,7 +37,7 @@ describe('publish', () => {
     for (const invoice of linkedInvoices(stack, ids)) {
       const link = byId.get(String(invoice.linkId));
       expect(link, `invoice ${invoice.id} carries a link the gateway knows`).toBeDefined();
-      expect(link?.slug).toBe(`sandbox-inv-${invoice.id}-1`);
+      expect(link?.slug).toBe(`${stack.prefix}-inv-${invoice.id}-1`);
       expect(invoice.url).toBe(`${stack.mytpe.url}/pay/${link?.slug}`);
       expect(link?.amount).toBe('1500.00');
     }
@@ -73,7 +73,7 @@ describe('publish', () => {
     const app = await readyApp(stack);
     await app.pipeline.publish();
     const slugs = stack.mytpe.links().map((link) => link.slug);
-    expect(slugs).toEqual([`sandbox-inv-${payable}-1`]);
+    expect(slugs).toEqual([`${stack.prefix}-inv-${payable}-1`]);
     for (const id of [draft, cancelled, paid, refund, euro]) {
       expect(models.invoiceFieldValue(id, 'x_mytpe_link_id')).toBe(false);
     }
@@ -157,14 +157,18 @@ describe('crash at any point of a pass', () => {
     const ids = stack.createInvoices(4);
     await (await readyApp(stack)).pipeline.publish().catch(() => undefined);
     // Start over with the links already made: crash at every call boundary of a fresh set.
-    for (let crashPoint = 1; crashPoint <= 28; crashPoint += 3) {
+    // The first five calls check Odoo at start (version, login, fields, identity, journal).
+    for (let crashPoint = 1; crashPoint <= 34; crashPoint += 3) {
       const more = stack.createInvoices(2);
       ids.push(...more);
       let crashing: App | undefined;
       crashing = stack.app({ fetch: crashAfter(crashPoint, () => crashing!) });
-      await crashing.pipeline.publish().catch(() => undefined);
+      await crashing
+        .prepareOdoo()
+        .then(() => crashing.pipeline.publish())
+        .catch(() => undefined);
       crashing.close();
-      const restarted = stack.app();
+      const restarted = await readyApp(stack);
       await settle(restarted, 2);
       restarted.close();
     }
@@ -175,7 +179,7 @@ describe('crash at any point of a pass', () => {
     for (const invoice of linkedInvoices(stack, ids)) {
       expect(invoice.linkId, `invoice ${invoice.id}`).not.toBe(false);
       expect(stack.mytpe.links().find((link) => link.id === invoice.linkId)?.slug).toBe(
-        `sandbox-inv-${invoice.id}-1`,
+        `${stack.prefix}-inv-${invoice.id}-1`,
       );
     }
   });
@@ -218,13 +222,13 @@ describe('confirm', () => {
     await settle(app, 2);
 
     for (const id of ids) {
-      const slug = `sandbox-inv-${id}-1`;
+      const slug = `${stack.prefix}-inv-${id}-1`;
       const invoice = stack.odoo.models.getInvoice(id);
       const payments = stack.odoo.models.payments().filter((payment) => payment.invoice_ids.includes(id));
       const transaction = transactions.get(slug);
       if (transaction) {
         expect(payments).toHaveLength(1);
-        expect(payments[0]?.memo).toBe(transaction);
+        expect(payments[0]?.memo).toBe(`MyTPE ${transaction}`);
         expect(payments[0]?.amount).toBe(24990.5);
         expect(payments[0]?.journal_id).toBe(stack.journalId);
         expect(invoice.payment_state).toBe('paid');
@@ -272,10 +276,22 @@ describe('confirm', () => {
     await app.pipeline.publish();
     const transaction = stack.mytpe.pay(stack.mytpe.links()[0]!.id);
     // As if an earlier run registered it and died before recording that.
+    stack.odoo.models.payByOtherMeans(id!, { memo: `MyTPE ${transaction.id}` });
+    await app.pipeline.confirm();
+    expect(stack.odoo.models.paymentsByMemo(`MyTPE ${transaction.id}`)).toHaveLength(1);
+    expect(stack.odoo.models.payments()).toHaveLength(1);
+    expect(app.links.countsByState()).toEqual([{ state: 'registered', count: 1 }]);
+  });
+
+  it('adopts a payment an earlier release registered with the bare transaction id as memo', async () => {
+    stack = await startStack();
+    const [id] = stack.createInvoices(1);
+    const app = await readyApp(stack);
+    await app.pipeline.publish();
+    const transaction = stack.mytpe.pay(stack.mytpe.links()[0]!.id);
     stack.odoo.models.payByOtherMeans(id!, { memo: transaction.id });
     await app.pipeline.confirm();
-    expect(stack.odoo.models.paymentsByMemo(transaction.id)).toHaveLength(1);
-    expect(stack.odoo.models.payments()).toHaveLength(1);
+    expect(stack.odoo.models.payments().map((payment) => payment.memo)).toEqual([transaction.id]);
     expect(app.links.countsByState()).toEqual([{ state: 'registered', count: 1 }]);
   });
 

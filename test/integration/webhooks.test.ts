@@ -34,7 +34,7 @@ function payload(
         amount: options.amount ?? 1500,
       },
       pay_link: { id: linkId, slug: 'whatever', status: 'closed' },
-      instance: { id: 'x' },
+      instance: { id: stack.mytpe.instanceId },
     },
   };
 }
@@ -74,7 +74,7 @@ describe('POST /webhooks/mytpe', () => {
     await idle();
     const delivered = stack.mytpe.deliveries.filter((delivery) => delivery.event === 'transaction.completed');
     expect(delivered.at(-1)?.status).toBe(200);
-    expect(stack.odoo.models.paymentsByMemo(transaction.id)).toHaveLength(1);
+    expect(stack.odoo.models.paymentsByMemo(`MyTPE ${transaction.id}`)).toHaveLength(1);
     expect(stack.odoo.models.getInvoice(id!).payment_state).toBe('paid');
     expect(app.links.countsByState()).toEqual([{ state: 'registered', count: 1 }]);
     const processed = app.events.countsByState().find((entry) => entry.state === 'processed');
@@ -172,7 +172,7 @@ describe('POST /webhooks/mytpe', () => {
     expect(replay).toEqual({ status: 200, json: { received: true, duplicate: true } });
     await idle();
     expect(app.events.countsByState()).toContainEqual({ state: 'processed', count: 1 });
-    expect(stack.odoo.models.paymentsByMemo(transaction.id)).toHaveLength(1);
+    expect(stack.odoo.models.paymentsByMemo(`MyTPE ${transaction.id}`)).toHaveLength(1);
   });
 
   it('acknowledges a webhook for an unknown link, records it and warns', async () => {
@@ -204,7 +204,7 @@ describe('POST /webhooks/mytpe', () => {
       expect((await post(url, JSON.stringify(event))).status).toBe(200);
     }
     await idle();
-    expect(stack.odoo.models.paymentsByMemo(transaction.id)).toHaveLength(1);
+    expect(stack.odoo.models.paymentsByMemo(`MyTPE ${transaction.id}`)).toHaveLength(1);
     expect(app.links.countsByState()).toEqual([{ state: 'registered', count: 1 }]);
   });
 
@@ -222,7 +222,7 @@ describe('POST /webhooks/mytpe', () => {
     app.close();
     const restarted = stack.app();
     await restarted.pipeline.processEvents();
-    expect(stack.odoo.models.paymentsByMemo(transaction.id)).toHaveLength(1);
+    expect(stack.odoo.models.paymentsByMemo(`MyTPE ${transaction.id}`)).toHaveLength(1);
   });
 });
 

@@ -517,6 +517,14 @@ export class Pipeline {
       work.map((entry) =>
         limit(async () => {
           if (halt) return;
+          // A refusal of our credentials while this pass runs leaves the rest of its gateway
+          // work for after the probe, instead of one refused call per invoice.
+          const row = 'adopt' in entry ? undefined : 'row' in entry ? entry.row : entry;
+          const companyId = 'adopt' in entry ? entry.company.companyId : row!.companyId;
+          if (row?.state !== 'paid' && this.steps.gatewayPaused(companyId)) {
+            if ('adopt' in entry) this.seen.delete(entry.adopt.id);
+            return;
+          }
           try {
             const outcomes =
               'adopt' in entry

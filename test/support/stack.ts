@@ -69,6 +69,13 @@ export interface StackOptions {
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   let offsetMs = 0;
+  // Every read moves at least a millisecond, so the tests' 1 ms backoff has always elapsed by
+  // the next pass, however fast the machine (two passes within one millisecond skipped a retry).
+  let lastRead = 0;
+  const appClock = (): number => {
+    lastRead = Math.max(Date.now() + offsetMs, lastRead + 1);
+    return lastRead;
+  };
   const odoo = await startOdooSandbox({
     now: () => new Date(Date.now() + offsetMs),
     bot: {},
@@ -138,7 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ? { mail: { ...config.mail, enabled: true, attachPdf: false, ...appOptions.config?.mail } }
         : {};
       const app = createApp({ ...config, ...appOptions.config, ...mail }, log, {
-        now: () => Date.now() + offsetMs,
+        now: appClock,
         ...(appOptions.fetch ? { fetch: appOptions.fetch } : {}),
         ...(appOptions.mailbox ? { mailTransport: appOptions.mailbox } : {}),
       });

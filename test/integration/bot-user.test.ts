@@ -11,11 +11,7 @@ afterEach(async () => {
   await stack?.close();
 });
 
-async function ready(): Promise<App> {
-  const app = stack.app();
-  await app.prepareOdoo();
-  return app;
-}
+const ready = (): Promise<App> => stack.readyApp();
 
 function notePosts(): number {
   return stack.odoo.calls.filter((call) => call.modelMethod === 'message_post').length;

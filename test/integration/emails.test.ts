@@ -38,11 +38,7 @@ async function parsedMessages() {
   return Promise.all(files.map(async (file) => simpleParser(readFileSync(file))));
 }
 
-async function ready(): Promise<App> {
-  const app = stack.app();
-  await app.prepareOdoo();
-  return app;
-}
+const ready = (): Promise<App> => stack.readyApp();
 
 describe('invoice emails through the pipeline', () => {
   it('emails each new link once, in the partner language, with the link, QR and PDF', async () => {

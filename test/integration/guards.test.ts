@@ -14,11 +14,7 @@ afterEach(async () => {
   await stack?.close();
 });
 
-async function ready(): Promise<App> {
-  const app = stack.app();
-  await app.prepareOdoo();
-  return app;
-}
+const ready = (): Promise<App> => stack.readyApp();
 
 describe('the lease on a link', () => {
   it('lets only one of two passes register a paid link, also when Odoo would take both', async () => {

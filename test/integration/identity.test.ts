@@ -27,11 +27,7 @@ function stackAppLosingStore(stack: Stack): App {
   return stack.app({ config: { odoo: { ...stack.config.odoo!, referencePrefix: stack.prefix } } });
 }
 
-async function ready(stack: Stack, config?: Parameters<Stack['app']>[0]): Promise<App> {
-  const app = stack.app(config);
-  await app.prepareOdoo();
-  return app;
-}
+const ready = (stack: Stack, config?: Parameters<Stack['app']>[0]): Promise<App> => stack.readyApp(config);
 
 function slugOf(stack: Stack, invoiceId: number): string | undefined {
   const linkId = stack.odoo.models.invoiceFieldValue(invoiceId, 'x_mytpe_link_id');

@@ -20,11 +20,7 @@ afterEach(async () => {
 const SECOND_INSTANCE = '0b9e8f7a-6c5d-4e3f-8a1b-2c3d4e5f6a7b';
 const SECOND_SECRET = 'whsec_second_instance_0123456789abcdef0123456789ab';
 
-async function ready(options?: Parameters<Stack['app']>[0]): Promise<App> {
-  const app = stack.app(options);
-  await app.prepareOdoo();
-  return app;
-}
+const ready = (options?: Parameters<Stack['app']>[0]): Promise<App> => stack.readyApp(options);
 
 /** Counts the requests an app sends to MyTPE, by method and path. */
 function mytpeCounter(): { fetch: typeof fetch; calls: string[] } {

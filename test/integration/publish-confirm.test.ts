@@ -16,11 +16,7 @@ function linkedInvoices(stack: Stack, ids: readonly number[]) {
   }));
 }
 
-async function readyApp(stack: Stack): Promise<App> {
-  const app = stack.app();
-  await app.prepareOdoo();
-  return app;
-}
+const readyApp = (stack: Stack): Promise<App> => stack.readyApp();
 
 describe('publish', () => {
   it('gives 50 posted invoices exactly 50 links, each written back onto its invoice', async () => {

@@ -11,11 +11,7 @@ afterEach(async () => {
   await stack?.close();
 });
 
-async function ready(): Promise<App> {
-  const app = stack.app();
-  await app.prepareOdoo();
-  return app;
-}
+const ready = (): Promise<App> => stack.readyApp();
 
 function linkOf(invoiceId: number): string {
   return String(stack.odoo.models.invoiceFieldValue(invoiceId, 'x_mytpe_link_id'));

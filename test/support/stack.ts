@@ -43,6 +43,8 @@ export interface Stack {
    * on and go there (no PDF, to keep tests fast).
    */
   app(options?: { fetch?: typeof fetch; config?: Partial<Config>; mailbox?: MailTransport }): App;
+  /** A daemon as `app` makes it, after its start-up checks of Odoo (prepareOdoo). */
+  readyApp(options?: Parameters<Stack['app']>[0]): Promise<App>;
   /** Throws the state database away, as a lost disk or a new server would (close its apps first). */
   loseStore(): void;
   createInvoices(count: number, amount?: string): number[];
@@ -150,6 +152,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         ...(appOptions.mailbox ? { mailTransport: appOptions.mailbox } : {}),
       });
       apps.push(app);
+      return app;
+    },
+    async readyApp(appOptions) {
+      const app = this.app(appOptions);
+      await app.prepareOdoo();
       return app;
     },
     createInvoices(count, amount = '1500.00') {

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { odooFailure } from '../../../test/support/odoo-failure.js';
 import { groupClosure, MODEL_ACCESS, modelAccessError } from './access.js';
 import { callModel } from './dispatch.js';
-import { type Json, type JsonObject, OdooError } from './errors.js';
+import type { Json, JsonObject } from './errors.js';
 import { createRegistry } from './models/index.js';
 import type { OdooVersion } from './registry.js';
 import { SandboxModels } from './scene.js';
@@ -27,15 +28,7 @@ function setup(version: OdooVersion = '18.0') {
   return { reg, models, bot, admin: as(2), asBot: as(bot), partner };
 }
 
-function failure(run: () => unknown): OdooError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof OdooError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with an Odoo error');
-}
+const failure = odooFailure;
 
 const running: OdooSandbox[] = [];
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { odooFailure } from '../../../test/support/odoo-failure.js';
 import { callModel } from './dispatch.js';
-import { type Json, type JsonObject, OdooError } from './errors.js';
+import type { Json, JsonObject } from './errors.js';
 import { createRegistry } from './models/index.js';
 import type { OdooVersion } from './registry.js';
 import { SandboxModels } from './scene.js';
@@ -24,15 +25,7 @@ function setup(options: { version?: OdooVersion; settledState?: 'paid' | 'in_pay
   return { reg, models, call, advance, partner };
 }
 
-function failure(run: () => unknown): OdooError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof OdooError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with an Odoo error');
-}
+const failure = odooFailure;
 
 const ctx = (ids: number[], extra: JsonObject = {}): JsonObject => ({
   context: { active_model: 'account.move', active_ids: ids, ...extra },

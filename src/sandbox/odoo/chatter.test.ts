@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { odooFailure } from '../../../test/support/odoo-failure.js';
 import { callModel } from './dispatch.js';
-import { type Json, type JsonObject, OdooError } from './errors.js';
+import type { Json, JsonObject } from './errors.js';
 import { createRegistry } from './models/index.js';
 import type { OdooVersion } from './registry.js';
 import { SandboxModels } from './scene.js';
@@ -27,15 +28,7 @@ function setup(version: OdooVersion = '18.0', botEmail: string | false = false) 
   return { reg, models, bot, botPartner, admin: as(2), asBot: as(bot), invoice };
 }
 
-function failure(run: () => unknown): OdooError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof OdooError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with an Odoo error');
-}
+const failure = odooFailure;
 
 const NOTE = { body: 'Paid', message_type: 'comment', subtype_xmlid: 'mail.mt_note' };
 

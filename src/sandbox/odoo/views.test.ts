@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { odooFailure } from '../../../test/support/odoo-failure.js';
 import { callModel } from './dispatch.js';
-import { type Json, type JsonObject, OdooError } from './errors.js';
+import type { Json, JsonObject } from './errors.js';
 import { createRegistry } from './models/index.js';
 import type { OdooVersion } from './registry.js';
 import { SandboxModels } from './scene.js';
@@ -24,15 +25,7 @@ function setup(version: OdooVersion = '18.0') {
   return { reg, models, admin: as(2), asBot: as(bot) };
 }
 
-function failure(run: () => unknown): OdooError {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof OdooError) return error;
-    throw error;
-  }
-  throw new Error('expected the call to fail with an Odoo error');
-}
+const failure = odooFailure;
 
 const ARCH =
   '<data><xpath expr="//field[@name=\'payment_reference\']" position="after">' +

@@ -311,8 +311,10 @@ export class Pipeline {
     let posted = 0;
     let halt: HaltError | undefined;
     let refused = false;
+    const tried = new Set<number>();
     for (;;) {
-      const due = notes.due(now(), 500);
+      const due = notes.due(now(), 500).filter((note) => !tried.has(note.id));
+      for (const note of due) tried.add(note.id);
       const claimed = due.filter((note) => notes.claim(note.id, now(), settings.leaseMs));
       if (claimed.length === 0) break;
       await Promise.all(

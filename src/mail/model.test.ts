@@ -24,6 +24,23 @@ describe('parseInvoiceEmailJson', () => {
     expect(parseInvoiceEmailJson(JSON.stringify(sampleInvoiceEmail('fr')))).toEqual(sampleInvoiceEmail('fr'));
   });
 
+  it('reads emails queued before reminders existed as they were (no kind added)', () => {
+    const parsed = parseInvoiceEmailJson(JSON.stringify(sampleInvoiceEmail()));
+    expect(parsed).not.toHaveProperty('kind');
+    expect(parsed).not.toHaveProperty('overdueSince');
+  });
+
+  it('round-trips a reminder, with or without an overdue date', () => {
+    for (const extra of [
+      { kind: 'reminder', overdueSince: '2025-04-04' },
+      { kind: 'reminder', overdueSince: null },
+      { kind: 'invoice' },
+    ] as const) {
+      const email = { ...sampleInvoiceEmail(), ...extra };
+      expect(parseInvoiceEmailJson(JSON.stringify(email))).toEqual(email);
+    }
+  });
+
   it.each([
     ['not json', 'not JSON'],
     [
@@ -40,6 +57,11 @@ describe('parseInvoiceEmailJson', () => {
         invoice: { ...sampleInvoiceEmail().invoice, amount: { minor: 1.5, currency: 'DZD', decimals: 2 } },
       }),
       'invoice.amount.minor',
+    ],
+    [JSON.stringify({ ...sampleInvoiceEmail(), kind: 'dunning' }), 'kind'],
+    [
+      JSON.stringify({ ...sampleInvoiceEmail(), kind: 'reminder', overdueSince: '04/04/2025' }),
+      'overdueSince',
     ],
   ])('refuses %s', (json, field) => {
     expect(() => parseInvoiceEmailJson(json)).toThrow(InvalidPayloadError);

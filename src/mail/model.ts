@@ -15,11 +15,19 @@ export interface InvoiceEmail {
   company: { name: string; email?: string | null; website?: string | null; logoUrl?: string | null };
   partner: { name: string; email?: string | null; lang?: string | null };
   payment: { url: string; gatewayName: string };
+  /** Absent in emails queued before reminders existed, and then an 'invoice'. */
+  kind?: 'invoice' | 'reminder';
+  /**
+   * A reminder sent after the due date: that date (Odoo 'YYYY-MM-DD'), so the text can say since
+   * when the invoice is overdue. Ignored for an 'invoice'.
+   */
+  overdueSince?: string | null;
 }
 
 // Only web URLs: these end up in href/src attributes, where `javascript:` or `data:` would be a hole.
 const webUrl = z.url({ protocol: /^https?$/ });
 const optionalText = z.string().nullish();
+const odooDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
 
 export const invoiceEmailSchema = z.object({
   invoice: z.object({
@@ -41,6 +49,9 @@ export const invoiceEmailSchema = z.object({
   }),
   partner: z.object({ name: z.string(), email: optionalText, lang: optionalText }),
   payment: z.object({ url: webUrl, gatewayName: z.string().min(1) }),
+  // Optional without a default: a queued JSON read back is the snapshot as stored, nothing added.
+  kind: z.enum(['invoice', 'reminder']).optional(),
+  overdueSince: odooDate.nullish(),
 }) satisfies z.ZodType<InvoiceEmail>;
 
 export class InvalidPayloadError extends Error {

@@ -25,4 +25,17 @@ describe('renderPreview', () => {
     const en = readFileSync(await renderPreview({ model, lang: 'en', outFile: join(dir, 'b.html') }), 'utf8');
     expect(en).toContain('Hello Zoé,');
   });
+
+  it('previews the reminder sample, sent after the due date', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'paylink-preview-'));
+    const path = await renderPreview({
+      sample: true,
+      kind: 'reminder',
+      lang: 'fr',
+      outFile: join(dir, 'r.html'),
+    });
+    const html = readFileSync(path, 'utf8');
+    expect(html).toContain('<title>Rappel : facture INV/2025/00042 de Atlas Distribution SARL</title>');
+    expect(html).toContain('est échue depuis le 4 avril 2025.');
+  });
 });

@@ -11,9 +11,12 @@ import { EmailRenderer, type RendererOptions } from './render.js';
 
 const SAMPLE_ODOO_LANG: Record<string, string> = { en: 'en_US', fr: 'fr_FR', ar: 'ar_DZ' };
 
-/** A realistic invoice email for previews and template checks, for a template language. */
-export function sampleInvoiceEmail(lang = 'en'): InvoiceEmail {
-  return {
+/**
+ * A realistic invoice email for previews and template checks, for a template language; as a
+ * reminder, one sent after the due date.
+ */
+export function sampleInvoiceEmail(lang = 'en', kind: 'invoice' | 'reminder' = 'invoice'): InvoiceEmail {
+  const email: InvoiceEmail = {
     invoice: {
       odooId: 42,
       name: 'INV/2025/00042',
@@ -30,6 +33,7 @@ export function sampleInvoiceEmail(lang = 'en'): InvoiceEmail {
     partner: { name: 'Karim Benali', email: 'karim.benali@example.dz', lang: SAMPLE_ODOO_LANG[lang] ?? lang },
     payment: { url: 'https://pay.mytpe.app/l/7Gq2xK9pLm', gatewayName: 'MyTPE Pay' },
   };
+  return kind === 'reminder' ? { ...email, kind, overdueSince: email.invoice.dueDate } : email;
 }
 
 export type PreviewOptions = {
@@ -40,11 +44,21 @@ export type PreviewOptions = {
   /** Pretend the PDF is attached (it is mentioned in the text). Default true. */
   pdfAttached?: boolean;
 } & RendererOptions &
-  ({ model: InvoiceEmail; sample?: false } | { sample: true; model?: undefined });
+  (
+    | { model: InvoiceEmail; sample?: false; kind?: undefined }
+    | {
+        sample: true;
+        model?: undefined;
+        /** Which sample: the invoice email (default) or a reminder after the due date. */
+        kind?: 'invoice' | 'reminder';
+      }
+  );
 
 /** Renders and writes the preview; returns the absolute path written. */
 export async function renderPreview(options: PreviewOptions): Promise<string> {
-  const email = options.model ? parseInvoiceEmail(options.model) : sampleInvoiceEmail(options.lang ?? 'en');
+  const email = options.model
+    ? parseInvoiceEmail(options.model)
+    : sampleInvoiceEmail(options.lang ?? 'en', options.kind ?? 'invoice');
   const renderer = new EmailRenderer(options);
   const rendered = renderer.render({
     email,

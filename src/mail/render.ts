@@ -1,7 +1,8 @@
 /**
  * Turns an InvoiceEmail into subject, HTML and plain text with the handlebars templates in
  * templates/ (layout and resolution rules: templates/README.md), letting an admin's override
- * folder replace any file.
+ * folder replace any file. `TemplateFolders` (that resolution, the strings, the `t` helper) also
+ * serves the pay page (src/paypage/render.ts).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -15,8 +16,8 @@ import type { InvoiceEmail } from './model.js';
 /** The templates shipped with the package (same relative place from src/mail and dist/mail). */
 export const PACKAGE_TEMPLATES_DIR = fileURLToPath(new URL('../../templates/', import.meta.url));
 
-const PARTIALS = ['layout', 'header', 'summary', 'pay-button', 'footer'] as const;
-type Mode = 'html' | 'text';
+const PARTIALS = ['layout', 'header', 'summary', 'intro', 'pay-button', 'footer'] as const;
+export type Mode = 'html' | 'text';
 
 export interface RendererOptions {
   /** Defaults to the package's templates/. */
@@ -53,7 +54,7 @@ const stringsSchema = z
     dir: z.enum(['ltr', 'rtl']),
   })
   .catchall(z.string());
-type Strings = z.infer<typeof stringsSchema>;
+export type Strings = z.infer<typeof stringsSchema>;
 
 interface LanguagePack {
   strings: Strings;
@@ -93,11 +94,28 @@ function listDirs(dir: string | null | undefined): string[] {
   });
 }
 
-export class EmailRenderer {
+/** What every template gets under `lang`, from a template folder name and its strings. */
+export function languageView(language: string, strings: Strings) {
+  const { locale, dir } = strings;
+  return {
+    code: language.replace(/_/g, '-'),
+    locale,
+    dir,
+    // Email clients ignore CSS logical properties, so the sides are spelled out.
+    start: dir === 'rtl' ? 'right' : 'left',
+    end: dir === 'rtl' ? 'left' : 'right',
+  };
+}
+
+/**
+ * The two template roots (package, admin override) and the languages they hold: the file
+ * resolution of templates/README.md, shared by the email and the pay page.
+ */
+export class TemplateFolders {
   private readonly templatesDir: string;
   private readonly overrideDir: string | null;
   private readonly available: string[];
-  private readonly packs = new Map<string, LanguagePack>();
+  private readonly strings = new Map<string, Strings>();
 
   constructor(options: RendererOptions = {}) {
     this.templatesDir = options.templatesDir ?? PACKAGE_TEMPLATES_DIR;
@@ -121,21 +139,93 @@ export class EmailRenderer {
     return resolveLanguage(odooLang, this.available);
   }
 
+  /** A language's own file (`fr/html.hbs`) if there is one, else the shared one (`html.hbs`). */
+  read(language: string, relative: string): string {
+    const path = this.find(join(language, relative)) ?? this.find(relative);
+    if (!path) throw new TemplateError(`template ${relative} not found for language ${language}`);
+    return readFileSync(path, 'utf8');
+  }
+
+  /** A language's strings over English, so a new language can start from a partial translation. */
+  stringsFor(language: string): Strings {
+    const cached = this.strings.get(language);
+    if (cached) return cached;
+    const english = this.readStrings(FALLBACK_LANGUAGE);
+    const strings = language === FALLBACK_LANGUAGE ? english : { ...english, ...this.readStrings(language) };
+    this.strings.set(language, strings);
+    return strings;
+  }
+
+  /**
+   * A handlebars environment with the `t` helper and the named partials: they are registered by
+   * name, and a language may bring its own version of any of them.
+   */
+  environment(language: string, mode: Mode, partials: readonly string[]): typeof Handlebars {
+    const env = Handlebars.create();
+    env.registerHelper('t', translate);
+    for (const name of partials) {
+      const source = this.read(language, join('partials', `${name}.${mode}.hbs`));
+      // Compiled here rather than registered as text, so partials get the same options as their part.
+      env.registerPartial(name, compileIn(env, mode, source));
+    }
+    return env;
+  }
+
+  /** Path of a template file: the override folder first, then the package. */
+  private find(relative: string): string | null {
+    for (const root of [this.overrideDir, this.templatesDir]) {
+      if (!root) continue;
+      const path = join(root, relative);
+      if (existsSync(path)) return path;
+    }
+    return null;
+  }
+
+  private readStrings(language: string): Strings {
+    const path = this.find(join(language, 'strings.json'));
+    if (!path) throw new TemplateError(`${language}/strings.json not found`);
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (error) {
+      throw new TemplateError(`${path} is not valid JSON: ${error instanceof Error ? error.message : error}`);
+    }
+    const parsed = stringsSchema.safeParse(json);
+    if (!parsed.success) {
+      throw new TemplateError(`${path} is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
+    }
+    return parsed.data;
+  }
+}
+
+export class EmailRenderer {
+  private readonly folders: TemplateFolders;
+  private readonly packs = new Map<string, LanguagePack>();
+
+  constructor(options: RendererOptions = {}) {
+    this.folders = new TemplateFolders(options);
+  }
+
+  /** Template languages found (folders with a strings.json). */
+  languages(): string[] {
+    return this.folders.languages();
+  }
+
+  /** The language used for a partner's Odoo `lang`. */
+  languageFor(odooLang: string | null | undefined): string {
+    return this.folders.languageFor(odooLang);
+  }
+
   render(input: RenderInput): RenderedEmail {
     const { email } = input;
     const language = this.languageFor(input.lang ?? email.partner.lang);
     const pack = this.pack(language);
-    const { locale, dir } = pack.strings;
+    const { locale } = pack.strings;
+    const reminder = email.kind === 'reminder';
     const view = {
-      lang: {
-        code: language.replace(/_/g, '-'),
-        locale,
-        dir,
-        // Email clients ignore CSS logical properties, so the sides are spelled out.
-        start: dir === 'rtl' ? 'right' : 'left',
-        end: dir === 'rtl' ? 'left' : 'right',
-      },
+      lang: languageView(language, pack.strings),
       strings: pack.strings,
+      reminder,
       company: {
         name: email.company.name,
         email: email.company.email || null,
@@ -148,6 +238,7 @@ export class EmailRenderer {
         invoiceDate: formatDate(email.invoice.invoiceDate, locale),
         dueDate: formatDate(email.invoice.dueDate, locale),
         amount: formatAmount(email.invoice.amount, locale),
+        overdueSince: reminder ? formatDate(email.overdueSince, locale) : null,
       },
       payment: { url: email.payment.url, gatewayName: email.payment.gatewayName },
       qr: { src: input.qrSrc },
@@ -168,76 +259,28 @@ export class EmailRenderer {
     }
   }
 
-  /** Path of a template file: the override folder first, then the package. */
-  private find(relative: string): string | null {
-    for (const root of [this.overrideDir, this.templatesDir]) {
-      if (!root) continue;
-      const path = join(root, relative);
-      if (existsSync(path)) return path;
-    }
-    return null;
-  }
-
-  /** A language's own file (`fr/html.hbs`) if there is one, else the shared one (`html.hbs`). */
-  private read(language: string, relative: string): string {
-    const path = this.find(join(language, relative)) ?? this.find(relative);
-    if (!path) throw new TemplateError(`template ${relative} not found for language ${language}`);
-    return readFileSync(path, 'utf8');
-  }
-
-  private readStrings(language: string): Strings {
-    const path = this.find(join(language, 'strings.json'));
-    if (!path) throw new TemplateError(`${language}/strings.json not found`);
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(path, 'utf8'));
-    } catch (error) {
-      throw new TemplateError(`${path} is not valid JSON: ${error instanceof Error ? error.message : error}`);
-    }
-    const parsed = stringsSchema.safeParse(json);
-    if (!parsed.success) {
-      throw new TemplateError(`${path} is invalid: ${parsed.error.issues.map((i) => i.message).join('; ')}`);
-    }
-    return parsed.data;
-  }
-
   private pack(language: string): LanguagePack {
     const cached = this.packs.get(language);
     if (cached) return cached;
-    // Missing keys fall back to English, so a new language can start from a partial translation.
-    const english = this.readStrings(FALLBACK_LANGUAGE);
-    const strings = language === FALLBACK_LANGUAGE ? english : { ...english, ...this.readStrings(language) };
-    const html = this.environment(language, 'html');
-    const text = this.environment(language, 'text');
+    const html = this.folders.environment(language, 'html', PARTIALS);
+    const text = this.folders.environment(language, 'text', PARTIALS);
     const pack: LanguagePack = {
-      strings,
-      subject: compileIn(text, 'text', this.read(language, 'subject.hbs')),
-      html: compileIn(html, 'html', this.read(language, 'html.hbs')),
-      text: compileIn(text, 'text', this.read(language, 'text.hbs')),
+      strings: this.folders.stringsFor(language),
+      subject: compileIn(text, 'text', this.folders.read(language, 'subject.hbs')),
+      html: compileIn(html, 'html', this.folders.read(language, 'html.hbs')),
+      text: compileIn(text, 'text', this.folders.read(language, 'text.hbs')),
     };
     this.packs.set(language, pack);
     return pack;
   }
 
-  /**
-   * One handlebars environment per language and part: partials are registered by name, and a
-   * language may bring its own version of any of them.
-   */
-  private environment(language: string, mode: Mode): typeof Handlebars {
-    const env = Handlebars.create();
-    env.registerHelper('t', translate);
-    for (const name of PARTIALS) {
-      const source = this.read(language, join('partials', `${name}.${mode}.hbs`));
-      // Compiled here rather than registered as text, so partials get the same options as their part.
-      env.registerPartial(name, compileIn(env, mode, source));
-    }
-    return env;
-  }
-
   /** Renders every language with the sample model, so a broken override shows at startup. */
   selfCheck(sample: (lang: string) => InvoiceEmail): void {
-    for (const language of this.available) {
-      this.render({ email: sample(language), qrSrc: 'cid:check', pdfAttached: true, lang: language });
+    for (const language of this.languages()) {
+      for (const kind of ['invoice', 'reminder'] as const) {
+        const email: InvoiceEmail = { ...sample(language), kind };
+        this.render({ email, qrSrc: 'cid:check', pdfAttached: true, lang: language });
+      }
     }
   }
 }
@@ -247,7 +290,7 @@ export class EmailRenderer {
  * The text part is compiled without HTML escaping: text/plain has no markup to inject into, and
  * "&amp;" would reach the customer as is.
  */
-function compileIn(env: typeof Handlebars, mode: Mode, source: string): HandlebarsTemplateDelegate {
+export function compileIn(env: typeof Handlebars, mode: Mode, source: string): HandlebarsTemplateDelegate {
   return env.compile(source, { noEscape: mode === 'text', strict: false });
 }
 

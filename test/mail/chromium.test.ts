@@ -1,15 +1,17 @@
 /**
  * The rendered email in a real browser engine: the Pay button is visible and links to the
  * payment URL, Arabic is laid out right to left, nothing is fetched, and hostile values stay
- * inert. Screenshots land in test-output/ for a human look.
+ * inert. The pay page's status pages get the same checks. Screenshots land in test-output/ for
+ * a human look.
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderPreview, sampleInvoiceEmail } from '../../src/mail/preview.js';
 import { EmailRenderer } from '../../src/mail/render.js';
+import { PayPageRenderer, samplePayPage } from '../../src/paypage/render.js';
 import { hostileEmail } from './helpers.js';
 
 // The project compiles without lib.dom; these are the few page-side shapes the checks use.
@@ -149,6 +151,73 @@ describe.skipIf(missing)('invoice email in headless Chromium', () => {
       await page.close();
     }
   });
+
+  it.each([
+    {
+      kind: 'paid',
+      lang: 'ar',
+      dir: 'rtl',
+      heading: 'الفاتورة INV/2025/00042 مدفوعة',
+      line: 'تم الدفع في 18 مارس 2025. شكرًا لكم!',
+    },
+    {
+      kind: 'cancelled',
+      lang: 'fr',
+      dir: 'ltr',
+      heading: 'Cette facture a été annulée.',
+      line: 'Pour toute question, contactez Atlas Distribution SARL à l’adresse facturation@atlas-distribution.dz.',
+    },
+  ] as const)(
+    'pay page $kind in $lang: the message is visible, in the email colours, and fits a phone ($dir)',
+    async ({ kind, lang, dir, heading, line }) => {
+      const { html } = new PayPageRenderer().render(samplePayPage(kind, lang));
+      const file = join(OUTPUT_DIR, `page-${kind}-${lang}.html`);
+      writeFileSync(file, html);
+      for (const width of [800, 360]) {
+        const { page, remote } = await openPage(width);
+        try {
+          await page.goto(pathToFileURL(file).href);
+
+          const title = page.getByRole('heading', { level: 1, name: heading, exact: true });
+          expect(await title.isVisible()).toBe(true);
+          expect(await page.getByText(line, { exact: true }).isVisible()).toBe(true);
+          expect(await page.getByText('Atlas Distribution SARL', { exact: true }).first().isVisible()).toBe(
+            true,
+          );
+
+          expect(await page.evaluate(() => document.documentElement.lang)).toBe(lang);
+          expect(await page.evaluate(() => getComputedStyle(document.body).direction)).toBe(dir);
+          expect(await title.evaluate((h: PageElement) => getComputedStyle(h).direction)).toBe(dir);
+
+          // The email's look: its brand band on a white card over the grey page.
+          const colours = await page.evaluate(() => {
+            const band = document.querySelector('.pl-band');
+            const card = document.querySelector('.pl-card');
+            return {
+              band: band ? getComputedStyle(band).backgroundColor : null,
+              card: card ? getComputedStyle(card).backgroundColor : null,
+            };
+          });
+          expect(colours).toEqual({ band: 'rgb(11, 92, 171)', card: 'rgb(255, 255, 255)' });
+
+          const cardWidth = await page.evaluate(
+            () => document.querySelector('.pl-card')?.getBoundingClientRect().width ?? 1e9,
+          );
+          expect(cardWidth).toBeLessThanOrEqual(602);
+          expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(width);
+
+          const suffix = width === 360 ? '-mobile' : '';
+          await page.screenshot({
+            path: join(OUTPUT_DIR, `page-${kind}-${lang}${suffix}.png`),
+            fullPage: true,
+          });
+          expect(remote).toEqual([]);
+        } finally {
+          await page.close();
+        }
+      }
+    },
+  );
 
   it('keeps hostile Odoo values inert', async () => {
     const { html } = new EmailRenderer().render({

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { exclusionOf, type Invoice, isPayable, type PublishScope } from './domain/invoice.js';
 import { referencePrefixFor } from './domain/reference.js';
 import type { Gateway } from './gateways/gateway.js';
 import { createGateways } from './gateways/registry.js';
@@ -24,6 +25,8 @@ import {
 import { Alerts } from './pipeline/alerts.js';
 import type { CompanyRoute, DatabaseIdentity as PrefixSource } from './pipeline/deps.js';
 import { journalAlertKey, Pipeline } from './pipeline/passes.js';
+import { ReminderSchedule } from './pipeline/reminders.js';
+import { dateInZone, describeInvoice } from './pipeline/steps.js';
 import { CursorRepository } from './store/cursors.js';
 import { type Db, openDatabase } from './store/database.js';
 import { EventRepository } from './store/events.js';
@@ -31,6 +34,7 @@ import { LinkRepository } from './store/links.js';
 import { NoteRepository } from './store/notes.js';
 import { NoticeRepository } from './store/notices.js';
 import { pruneStore } from './store/prune.js';
+import { ReminderRepository } from './store/reminders.js';
 import { RunRepository } from './store/runs.js';
 import { SettingsRepository } from './store/settings.js';
 
@@ -58,6 +62,8 @@ const storedIdentitySchema = z.object({
 });
 export type StoredIdentity = z.infer<typeof storedIdentitySchema>;
 const IDENTITY_KEY = 'odoo.identity';
+/** The first day publishing covered, when config does not say (publish.since). */
+const PUBLISH_SINCE_KEY = 'publish.since';
 /** Where `setup-gateway` keeps the webhook secret an instance gave us: `gateway.<id>.webhook.<account>`. */
 export const WEBHOOK_SECRET_KEY = (gateway: string, account: string) =>
   `gateway.${gateway}.webhook.${account}`;
@@ -102,7 +108,8 @@ export interface App {
    * there, the database's reference prefix known (and the database not a neutralized copy),
    * each company's journal able to take payments (a company whose journal cannot is kept out).
    */
-  prepareOdoo(): Promise<void>;
+  /** With `dryRun`, nothing is created in Odoo nor remembered in the store (sync --dry-run). */
+  prepareOdoo(options?: { dryRun?: boolean }): Promise<void>;
   /**
    * The administrator's setup: creates the fields, reads the database's identity (its uuid, which
    * a Billing user may not read) into the store, then checks everything as the daemon's user.
@@ -115,6 +122,10 @@ export interface App {
   setupGateways(publicUrl: string, options: { regenerate: boolean }): Promise<string[]>;
   /** The reference prefix, once prepareOdoo succeeded. */
   readonly identity: PrefixSource;
+  /** Which invoices may get links (publish.since, exclusions), settled by prepareOdoo. */
+  readonly scope: PublishScope;
+  /** Why an invoice's customer must not be asked to pay it now (not payable, excluded), if so. */
+  invoiceStaleReason(invoice: Invoice): string | undefined;
   close(): void;
 }
 
@@ -173,6 +184,11 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
   const identity = new PrefixHolder();
   // What config or setup already settled is known at once; prepareOdoo checks it against Odoo.
   identity.value = odooConfig.referencePrefix ?? settings.get(IDENTITY_KEY, storedIdentitySchema)?.prefix;
+  // Which invoices may be linked: completed by prepareOdoo (tags by name, the stored first day).
+  const scope: { since: string | null; excludedCategoryIds: number[] } = {
+    since: config.publish.since ?? settings.get(PUBLISH_SINCE_KEY, z.string()) ?? null,
+    excludedCategoryIds: [],
+  };
   const transport = new JsonRpcTransport({
     url: odooConfig.url,
     timeoutMs: odooConfig.timeoutMs,
@@ -215,10 +231,33 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     links,
     notes,
     gatewayName,
+    invoiceStaleReason: async (invoiceId, companyId) => {
+      const [invoice] = await ledger.invoicesByIds(companyId, [invoiceId]);
+      return invoice ? invoiceStaleReason(invoice) : 'the invoice no longer exists in Odoo';
+    },
     log,
     now,
     ...(options.mailTransport ? { transport: options.mailTransport } : {}),
   });
+  const reminders =
+    mail && config.reminders.enabled
+      ? new ReminderSchedule({
+          db,
+          ledger,
+          links,
+          reminders: new ReminderRepository(db),
+          policy: config.reminders,
+          scope,
+          defaultTimezone: config.schedule.timezone,
+          log: log.child({ component: 'reminders' }),
+          now,
+          send: (link, due) =>
+            mail.enqueueReminder(link, due.invoice, due.company, {
+              number: due.number,
+              overdueSince: due.overdueSince,
+            }),
+        })
+      : undefined;
   const pipeline = new Pipeline({
     db,
     ledger,
@@ -228,20 +267,30 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     notices,
     alerts,
     identity,
+    scope,
     events,
     cursors,
     runs,
+    ...(reminders ? { reminders } : {}),
     settings: config.pipeline,
     log: log.child({ component: 'pipeline' }),
     now,
     owner,
     hooks: {
-      onLinkCreated: (link, { invoice, company }) => mail?.enqueueForLink(link, invoice, company),
+      onLinkCreated: (link, { invoice, company }) => {
+        if (mail?.enqueueForLink(link, invoice, company)) reminders?.start(invoice, company, now());
+      },
       emailWaitsFor: (link) => mail?.isHeld(link) === true,
       onLinkPublished: (link) => mail?.release(link),
     },
   });
   const companyIds = companies.map((company) => company.companyId);
+
+  /** Why the invoice's customer must not be emailed about paying it now, if so. */
+  function invoiceStaleReason(invoice: Invoice): string | undefined {
+    if (!isPayable(invoice)) return `the invoice is ${describeInvoice(invoice)}`;
+    return exclusionOf(invoice, scope);
+  }
 
   /** The reference prefix: configured, recorded by setup, or read from Odoo when the user may. */
   async function resolveIdentity(): Promise<void> {
@@ -276,6 +325,34 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
       );
     }
     identity.value = prefix;
+  }
+
+  /**
+   * Resolves the excluding tags by name and settles the first day publishing covers: configured,
+   * kept in the store, or, for a store that was lost, the date of the oldest invoice we linked;
+   * on a true first start, today, so years of old invoices are not linked and emailed at once.
+   */
+  async function resolveScope({ persist }: { persist: boolean }): Promise<void> {
+    const tags = config.publish.excludePartnerTags;
+    if (tags.length > 0) {
+      const found = await ledger.partnerTagIds(tags, companyIds);
+      const unknown = tags.filter((name) => !found.has(name));
+      if (unknown.length > 0)
+        log.warn(
+          `publish.excludePartnerTags names ${unknown.map((name) => JSON.stringify(name)).join(', ')}, which Odoo has no partner tag for: no customer is excluded by ${unknown.length > 1 ? 'them' : 'it'}`,
+        );
+      scope.excludedCategoryIds = [...found.values()].flat();
+    }
+    if (config.publish.since) return;
+    if (scope.since === null) {
+      const oldest = await ledger.oldestLinkedInvoiceDate(companyIds);
+      scope.since = oldest ?? dateInZone(now(), config.schedule.timezone);
+      if (!persist) return;
+      settings.set(PUBLISH_SINCE_KEY, scope.since, now());
+      log.info(
+        `publishing covers invoices dated ${scope.since} or later (${oldest ? 'the oldest invoice that had a link' : 'the first start against this database'}); set publish.since to go further back`,
+      );
+    }
   }
 
   function identityRecord(found: DatabaseIdentity, prefix: string): StoredIdentity {
@@ -329,11 +406,13 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     mail,
     log,
     now,
-    async prepareOdoo() {
+    invoiceStaleReason,
+    scope,
+    async prepareOdoo({ dryRun = false } = {}) {
       const version = await odoo.version();
       log.info(`connected to Odoo ${version.serverVersion} at ${odooConfig.url}`, { db: odooConfig.db });
       let missing = await missingLinkFields(odoo, companyIds);
-      if (missing.length > 0 && odooConfig.createFields) {
+      if (missing.length > 0 && odooConfig.createFields && !dryRun) {
         try {
           await createLinkFields(odoo, { companyIds, log });
           missing = [];
@@ -348,6 +427,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
         );
       }
       await resolveIdentity();
+      await resolveScope({ persist: !dryRun });
       await checkJournals();
     },
     async setupOdoo(admin) {
@@ -374,6 +454,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
           `${odooConfig.login} cannot see ${missing.join(', ')}`,
         );
       await resolveIdentity();
+      await resolveScope({ persist: true });
       const problems = await checkJournals();
       return {
         createdFields: created,

@@ -9,7 +9,7 @@ import { renderPreview } from './mail/preview.js';
 import { invoiceEmailFor } from './mail/service.js';
 import { runDaemon, startRuntime } from './main.js';
 import { formatReconcileDetail, type ReportFormat, reconcileSummary } from './output/reconcile.js';
-import { formatStatus } from './output/status.js';
+import { formatPublishPreview, formatStatus } from './output/status.js';
 import type { PassSummary } from './pipeline/passes.js';
 
 interface GlobalOptions {
@@ -77,6 +77,26 @@ function parseInvoiceId(value: string): number {
   return id;
 }
 
+/** An invoice as an admin names it: its Odoo id (account.move id) or its number. */
+function parseInvoiceRef(value: string): string {
+  if (value.trim() === '') throw new InvalidArgumentError('expected an invoice number or Odoo invoice id');
+  return value.trim();
+}
+
+function invoiceIdOf(app: App, ref: string): number {
+  if (/^\d+$/.test(ref)) {
+    const id = Number(ref);
+    if (Number.isSafeInteger(id) && id > 0) return id;
+  }
+  const ids = app.links.invoiceIdsNamed(ref);
+  if (ids.length === 1) return ids[0]!;
+  if (ids.length === 0)
+    throw new Error(`no invoice numbered ${ref} has had a payment link (give its Odoo id instead)`);
+  throw new Error(
+    `several invoices are numbered ${ref} (one per company): give the Odoo id, one of ${ids.join(', ')}`,
+  );
+}
+
 const program = new Command()
   .name('odoo-paylink')
   .description(
@@ -98,7 +118,19 @@ program
 program
   .command('sync')
   .description('run one publish and one confirm pass, send queued emails, print a summary and exit')
-  .action(async () => {
+  .option(
+    '--dry-run',
+    'only say how many invoices would get links and emails, and the oldest; change nothing',
+  )
+  .action(async (options: { dryRun?: boolean }) => {
+    if (options.dryRun) {
+      await withApp(program, async (app) => {
+        await app.prepareOdoo({ dryRun: true });
+        const preview = await app.pipeline.previewPublish({ emails: app.mail !== undefined });
+        console.log(formatPublishPreview(preview, app.scope));
+      });
+      return;
+    }
     const { config, log } = setup(program);
     const runtime = await startRuntime(config, log);
     try {
@@ -167,12 +199,13 @@ program
 program
   .command('retry')
   .description('resume failed links at the step they failed at (after fixing the cause)')
-  .argument('[invoice]', 'Odoo invoice id (account.move id)', parseInvoiceId)
+  .argument('[invoice]', 'invoice number (INV/2026/00042) or Odoo invoice id', parseInvoiceRef)
   .option('--all-failed', 'every failed link')
-  .action((invoiceId: number | undefined, options: { allFailed?: boolean }) =>
+  .action((invoiceRef: string | undefined, options: { allFailed?: boolean }) =>
     withApp(program, async (app) => {
-      if ((invoiceId === undefined) === !options.allFailed)
-        throw new InvalidArgumentError('give an invoice id or --all-failed');
+      if ((invoiceRef === undefined) === !options.allFailed)
+        throw new InvalidArgumentError('give an invoice or --all-failed');
+      const invoiceId = invoiceRef === undefined ? undefined : invoiceIdOf(app, invoiceRef);
       const failed =
         invoiceId === undefined
           ? app.links.inStates(['failed'])
@@ -222,16 +255,27 @@ program
 
 program
   .command('resend')
-  .description('email the payment link of an invoice again, on purpose')
-  .argument('<invoice>', 'Odoo invoice id (account.move id)', parseInvoiceId)
-  .action((invoiceId: number) =>
+  .description(
+    'email the payment link of an invoice again, on purpose (refused for an invoice that cannot be paid online)',
+  )
+  .argument('<invoice>', 'invoice number (INV/2026/00042) or Odoo invoice id', parseInvoiceRef)
+  .option('--force', 'send even though the invoice is paid, cancelled or excluded')
+  .action((invoiceRef: string, options: { force?: boolean }) =>
     withApp(program, async (app) => {
       if (!app.mail) throw new ConfigError('emails are disabled or mail.smtp is not configured');
-      const link = app.links.currentForInvoice(invoiceId);
-      if (!link?.linkUrl) throw new Error(`invoice ${invoiceId} has no current payment link`);
+      const invoiceId = invoiceIdOf(app, invoiceRef);
+      const link = app.links.currentForInvoice(invoiceId) ?? app.links.ofInvoice(invoiceId).at(-1);
+      if (!link?.linkUrl) throw new Error(`invoice ${invoiceRef} has no payment link`);
+      await app.prepareOdoo();
       const [invoice] = await app.ledger.invoicesByIds(link.companyId, [invoiceId]);
-      if (!invoice) throw new Error(`invoice ${invoiceId} is not in Odoo any more`);
-      app.mail.resend(link, invoice, await app.ledger.companyContact(link.companyId));
+      if (!invoice) throw new Error(`invoice ${invoiceRef} is not in Odoo any more`);
+      const refusal =
+        app.invoiceStaleReason(invoice) ?? (link.state === 'open' ? undefined : `its link is ${link.state}`);
+      if (refusal && !options.force)
+        throw new Error(`not sending ${invoice.name}: ${refusal}. Use --force to send it anyway`);
+      app.mail.resend(link, invoice, await app.ledger.companyContact(link.companyId), {
+        force: options.force === true,
+      });
       const summary = await app.mail.runOnce();
       console.log(`queued the email of ${link.invoiceName} again: ${JSON.stringify(summary)}`);
     }),

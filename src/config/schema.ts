@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isReferencePrefix, REFERENCE_PREFIX_MAX } from '../domain/reference.js';
+import { reminderPolicySchema } from '../domain/reminders.js';
 import { isValidCron } from '../jobs/scheduler.js';
 import { smtpConfigSchema } from '../mail/transport.js';
 
@@ -138,6 +139,17 @@ const mailSchema = z.object({
   pdfTimeoutMs: z.number().int().positive().default(30_000),
 });
 
+const publishSchema = z.object({
+  /**
+   * 'YYYY-MM-DD': invoices dated earlier get no link and no email (those already linked go on).
+   * Default: the day the daemon first ran against this database, kept in the store and found
+   * again in Odoo (the oldest invoice it linked) when the store is lost.
+   */
+  since: z.iso.date({ message: 'must be a date like "2026-12-01"' }).optional(),
+  /** Partner tags (res.partner.category names): their customers get no link and no email. */
+  excludePartnerTags: z.array(z.string().trim().min(1)).default([]),
+});
+
 const reconcileSchema = z.object({
   /** When the daemon runs reconciliation by itself; empty string to disable. */
   schedule: z.union([cronExpression, z.literal('')]).default('0 30 2 * * *'),
@@ -174,6 +186,12 @@ export const configSchema = z
     schedule: scheduleSchema.default(scheduleSchema.parse({})),
     http: httpSchema.default(httpSchema.parse({})),
     mail: mailSchema.default(mailSchema.parse({})),
+    publish: publishSchema.default(publishSchema.parse({})),
+    /**
+     * Reminders after the first email. Off unless configured: the customer gets no more emails
+     * than the merchant asked for. Writing a reminders section turns them on with its defaults.
+     */
+    reminders: reminderPolicySchema.default({ ...reminderPolicySchema.parse({}), enabled: false }),
     reconcile: reconcileSchema.default(reconcileSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     sandbox: sandboxSchema.default(sandboxSchema.parse({})),

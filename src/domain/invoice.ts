@@ -18,6 +18,8 @@ export interface Invoice {
     readonly name: string;
     readonly email: string | null;
     readonly lang: string | null;
+    /** The customer's tags (res.partner.category ids); one of them may exclude it from online payment. */
+    readonly categoryIds: readonly number[];
   } | null;
   readonly total: Money;
   readonly residual: Money;
@@ -31,6 +33,36 @@ export interface Invoice {
   readonly lastSequence: number;
   /** When the customer was emailed its pay link, as recorded in Odoo ('YYYY-MM-DD HH:MM:SS' UTC). */
   readonly emailedAt: string | null;
+  /** Reminders the customer was sent, as recorded in Odoo. */
+  readonly remindersSent: number;
+  /** An accountant ticked "do not send" (x_paylink_skip) on the invoice. */
+  readonly skip: boolean;
+}
+
+/**
+ * Which invoices the merchant put out of the daemon's reach: those dated before `since`
+ * (years of old invoices on a first start), ticked "do not send", or of a customer carrying one
+ * of the excluding tags.
+ */
+export interface PublishScope {
+  /** 'YYYY-MM-DD': invoices dated earlier get no link (those already linked keep theirs). */
+  readonly since: string | null;
+  readonly excludedCategoryIds: readonly number[];
+}
+
+/** Why the merchant excluded this invoice from online payment, if they did. */
+export function exclusionOf(invoice: Invoice, scope: PublishScope): string | undefined {
+  if (invoice.skip) return 'the invoice is marked "do not send" (x_paylink_skip)';
+  const tags = invoice.partner?.categoryIds ?? [];
+  if (tags.some((tag) => scope.excludedCategoryIds.includes(tag)))
+    return 'the customer carries an excluding tag';
+  return undefined;
+}
+
+/** Dated before the day publishing starts from: never given a link by itself. */
+export function isBeforeScope(invoice: Invoice, scope: PublishScope): boolean {
+  const date = invoice.invoiceDate;
+  return scope.since !== null && date !== null && date < scope.since;
 }
 
 /** Settled in Odoo: paid or in payment (never judged by amount_residual, which stays on 18+ for payments without entries). */

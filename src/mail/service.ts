@@ -1,12 +1,12 @@
 import type { MailConfig, OdooConfig } from '../config/schema.js';
 import type { Invoice } from '../domain/invoice.js';
 import type { Logger } from '../log.js';
-import { noteMarker } from '../pipeline/notes.js';
+import { escapeHtml, noteMarker } from '../pipeline/notes.js';
 import type { CompanyContact } from '../pipeline/ports.js';
 import type { Db } from '../store/database.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
-import { OutboxRepository } from '../store/outbox.js';
+import { type EmailKind, OutboxRepository } from '../store/outbox.js';
 import { invoicePdfFetcher } from './invoice-pdf.js';
 import type { InvoiceEmail } from './model.js';
 import { EmailRenderer } from './render.js';
@@ -20,18 +20,31 @@ export interface MailService {
    * Queues the invoice email of a new link, held until release(); call inside the transaction
    * that records the link.
    */
-  enqueueForLink(link: LinkRow, invoice: Invoice, company: CompanyContact): void;
+  enqueueForLink(link: LinkRow, invoice: Invoice, company: CompanyContact): boolean;
+  /** Queues reminder `number` of the invoice, with its current link (in the transaction that counts it). */
+  enqueueReminder(
+    link: LinkRow,
+    invoice: Invoice,
+    company: CompanyContact,
+    reminder: { number: number; overdueSince: string | null },
+  ): void;
   /** Whether a held email waits for this link. */
   isHeld(link: LinkRow): boolean;
   /** Lets the held email of a link go (once the link is on the invoice). */
   release(link: LinkRow): void;
-  /** Queues the email of an invoice's current link again, on purpose. */
-  resend(link: LinkRow, invoice: Invoice, company: CompanyContact): void;
+  /**
+   * Queues the email of an invoice's current link again, on purpose. Forced, it goes even if the
+   * invoice is no longer payable when its turn comes (checked before any other email).
+   */
+  resend(link: LinkRow, invoice: Invoice, company: CompanyContact, options?: { force?: boolean }): void;
   start(): void;
   wake(): void;
   runOnce(): Promise<unknown>;
   stop(): Promise<void>;
 }
+
+/** Starts the dedupe key of a resend an admin forced past the checks (`resend --force`). */
+const FORCED_PREFIX = 'forced:';
 
 /** The email of a link, snapshotted when queued; `logoUrl` may hold {companyId}. */
 export function invoiceEmailFor(
@@ -76,6 +89,8 @@ export function createMailService(options: {
   links: LinkRepository;
   notes: NoteRepository;
   gatewayName: (link: LinkRow) => string;
+  /** Why an invoice no longer wants this email (see MailWorkerOptions.staleReason). */
+  invoiceStaleReason?: (invoiceId: number, companyId: number) => Promise<string | undefined>;
   log: Logger;
   now: () => number;
   transport?: MailTransport;
@@ -107,11 +122,39 @@ export function createMailService(options: {
     renderer,
     fetchPdf,
     clock: now,
+    staleReason: async (row) => {
+      if (row.dedupeKey.startsWith(FORCED_PREFIX)) return undefined;
+      const link = options.links.byId(row.linkRowId);
+      if (!link) return 'its payment link is no longer known';
+      if (link.state !== 'open') return `its payment link is ${link.state.replace('_', ' ')}`;
+      return options.invoiceStaleReason?.(row.invoiceId, row.companyId);
+    },
     logger: {
       info: (message, meta) => mailLog.info(message, meta as Record<string, unknown>),
       warn: (message, meta) => mailLog.warn(message, meta as Record<string, unknown>),
       error: (message, meta) => mailLog.error(message, meta as Record<string, unknown>),
       debug: (message, meta) => mailLog.debug(message, meta as Record<string, unknown>),
+    },
+    onSent: (row, recipients) => {
+      const reference = options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`;
+      const what =
+        row.kind === 'reminder'
+          ? `Payment reminder ${row.dedupeKey.split(':').at(-1)}`
+          : row.kind === 'resend'
+            ? 'The invoice email, sent again on request,'
+            : 'The invoice email with its payment link';
+      const kind = `email_${row.id}`;
+      options.notes.enqueue(
+        {
+          linkRowId: row.linkRowId,
+          companyId: row.companyId,
+          invoiceId: row.invoiceId,
+          kind,
+          marker: noteMarker(reference, kind),
+          body: `<p>${what} was emailed to ${recipients.map(escapeHtml).join(', ')}.</p>`,
+        },
+        now(),
+      );
     },
     // The accountant learns it on the invoice; the note goes through the notes queue like the others.
     notifyNoRecipient: async (row) => {
@@ -135,31 +178,52 @@ export function createMailService(options: {
     company: CompanyContact,
     dedupeKey: string,
     held: boolean,
-  ) => {
-    const payload = invoiceEmailFor(link, invoice, company, options.gatewayName(link), config.logoUrl);
-    if (!payload) return;
-    outbox.enqueue({
+    kind: EmailKind,
+    overdueSince: string | null = null,
+  ): boolean => {
+    const email = invoiceEmailFor(link, invoice, company, options.gatewayName(link), config.logoUrl);
+    if (!email) return false;
+    const payload = kind === 'reminder' ? { ...email, kind: 'reminder' as const, overdueSince } : email;
+    return outbox.enqueue({
       linkRowId: link.id,
       invoiceId: link.invoiceId,
       companyId: link.companyId,
+      kind,
       dedupeKey,
       payload,
       now: now(),
       held,
-    });
+    }).inserted;
   };
   return {
     outbox,
     renderer,
     enqueueForLink(link, invoice, company) {
-      enqueue(link, invoice, company, `link:${link.id}`, true);
+      // One first email per invoice: a link replacing an expired one, or one for a new amount,
+      // is not news to send by itself (reminders and the pay page carry it). Odoo's record
+      // counts too, for a store that was lost.
+      if (invoice.emailedAt !== null || outbox.hasFirstEmail(link.invoiceId)) return false;
+      return enqueue(link, invoice, company, `link:${link.id}`, true, 'invoice');
+    },
+    enqueueReminder(link, invoice, company, { number, overdueSince }) {
+      enqueue(
+        link,
+        invoice,
+        company,
+        `reminder:${link.invoiceId}:${number}`,
+        false,
+        'reminder',
+        overdueSince,
+      );
+      worker.wake();
     },
     isHeld: (link) => outbox.isHeld(link.id),
     release(link) {
       if (outbox.release(link.id, now()) > 0) worker.wake();
     },
-    resend(link, invoice, company) {
-      enqueue(link, invoice, company, outbox.nextResendKey(link.id), false);
+    resend(link, invoice, company, { force = false } = {}) {
+      const key = outbox.nextResendKey(link.id);
+      enqueue(link, invoice, company, force ? `${FORCED_PREFIX}${key}` : key, false, 'resend');
       worker.wake();
     },
     start: () => worker.start(),

@@ -22,6 +22,13 @@ export interface MailWorkerOptions {
   renderer: EmailRenderer;
   /** The invoice PDF; when it fails the email goes without it. */
   fetchPdf: (invoiceId: number, companyId: number) => Promise<Buffer>;
+  /**
+   * Why this email must not go any more (its invoice was paid, cancelled or excluded, its link
+   * archived), checked right before sending; undefined to send it. Throws when it cannot tell.
+   */
+  staleReason?: (row: OutboxRow) => Promise<string | undefined>;
+  /** Tells the accountant that this email went, to whom (a note in the Odoo chatter). */
+  onSent?: (row: OutboxRow, recipients: readonly string[]) => void;
   /** Tells a person that the customer could not be emailed (e.g. a note in the Odoo chatter). */
   notifyNoRecipient: (row: OutboxRow) => Promise<void>;
   logger: MailLogger;
@@ -43,6 +50,7 @@ export interface RunSummary {
   retried: number;
   failed: number;
   noRecipient: number;
+  dropped: number;
 }
 
 type Outcome = keyof RunSummary;
@@ -61,7 +69,8 @@ function pdfFilename(invoiceName: string): string {
 }
 
 export class MailWorker {
-  private readonly opts: Required<Omit<MailWorkerOptions, 'backoff'>>;
+  private readonly opts: Required<Omit<MailWorkerOptions, 'backoff' | 'staleReason' | 'onSent'>> &
+    Pick<MailWorkerOptions, 'staleReason' | 'onSent'>;
   private readonly backoff: BackoffPolicy;
   private running: Promise<RunSummary> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -127,7 +136,7 @@ export class MailWorker {
   }
 
   private async pass(): Promise<RunSummary> {
-    const summary: RunSummary = { sent: 0, retried: 0, failed: 0, noRecipient: 0 };
+    const summary: RunSummary = { sent: 0, retried: 0, failed: 0, noRecipient: 0, dropped: 0 };
     // One row per claim, so a stop() never leaves claimed-but-untouched rows waiting for their lease.
     for (let i = 0; i < this.opts.batchSize && !this.stopping; i++) {
       const [row] = this.opts.outbox.claimDue(this.opts.clock(), 1);
@@ -159,6 +168,28 @@ export class MailWorker {
       return 'failed';
     }
     const what = `the email for invoice ${email.invoice.name}`;
+
+    // Queued hours or days ago: the customer gets nothing about an invoice that no longer wants paying.
+    if (this.opts.staleReason) {
+      let stale: string | undefined;
+      try {
+        stale = await this.opts.staleReason(row);
+      } catch (error) {
+        return this.retryOrFail(
+          row,
+          what,
+          `could not check the invoice first: ${errorText(error)}`,
+          meta,
+          'warn',
+          '',
+        );
+      }
+      if (stale) {
+        outbox.markDropped(row.id, stale, this.opts.clock());
+        logger.info(`Dropped ${what}, not sent: ${stale}.`, meta);
+        return 'dropped';
+      }
+    }
 
     const recipients = recipientAddresses(email.partner.email);
     if (recipients.length === 0) return this.noRecipient(row, email, meta);
@@ -230,6 +261,7 @@ export class MailWorker {
           meta,
         );
       }
+      this.opts.onSent?.(row, recipients);
       logger.info(`Sent ${what} to ${recipients.join(', ')}${pdf ? '' : ' (without the PDF)'}.`, {
         ...meta,
         messageId,

@@ -85,6 +85,36 @@ export class OdooLedger implements InvoiceLedger {
     return latest ? { writeDate: latest.write_date, id: latest.id } : null;
   }
 
+  async oldestLinkedInvoiceDate(companyIds: readonly number[]): Promise<string | null> {
+    const schema = z.object({ id: z.number().int().positive(), invoice_date: optionalText });
+    const [oldest] = await this.odoo.searchRead(
+      'account.move',
+      [
+        ['move_type', '=', 'out_invoice'],
+        ['company_id', 'in', [...companyIds]],
+        ['x_paylink_last_sequence', '>', 0],
+        ['invoice_date', '!=', false],
+      ],
+      schema,
+      { fields: ['invoice_date'], limit: 1, order: 'invoice_date asc, id asc', companyIds },
+    );
+    return oldest?.invoice_date ?? null;
+  }
+
+  async partnerTagIds(
+    names: readonly string[],
+    companyIds: readonly number[],
+  ): Promise<Map<string, number[]>> {
+    const schema = z.object({ id: z.number().int().positive(), name: z.string() });
+    const tags = await this.odoo.searchRead('res.partner.category', [['name', 'in', [...names]]], schema, {
+      fields: ['name'],
+      companyIds,
+    });
+    const byName = new Map<string, number[]>();
+    for (const tag of tags) byName.set(tag.name, [...(byName.get(tag.name) ?? []), tag.id]);
+    return byName;
+  }
+
   async openInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]> {
     const domain: Domain = [
       ['move_type', '=', 'out_invoice'],
@@ -124,6 +154,18 @@ export class OdooLedger implements InvoiceLedger {
         x_paylink_last_sequence: link.sequence,
         ...(link.emailedAt ? { x_paylink_emailed_at: link.emailedAt } : {}),
       },
+      { companyIds: [invoice.companyId] },
+    );
+  }
+
+  async recordReminder(
+    invoice: { id: number; companyId: number },
+    reminder: { emailedAt: string; remindersSent: number },
+  ): Promise<void> {
+    await this.odoo.write(
+      'account.move',
+      [invoice.id],
+      { x_paylink_emailed_at: reminder.emailedAt, x_paylink_reminders_sent: reminder.remindersSent },
       { companyIds: [invoice.companyId] },
     );
   }
@@ -330,7 +372,7 @@ export class OdooLedger implements InvoiceLedger {
   ): Promise<Map<number, PartnerRecord>> {
     const ids = [...new Set(records.flatMap((record) => (record.partner_id ? [record.partner_id[0]] : [])))];
     const partners = await this.odoo.read('res.partner', ids, partnerRecord, {
-      fields: ['name', 'email', 'lang'],
+      fields: ['name', 'email', 'lang', 'category_id'],
       companyIds: [companyId],
     });
     return new Map(partners.map((partner) => [partner.id, partner]));
@@ -372,9 +414,15 @@ export class OdooLedger implements InvoiceLedger {
           ? record.partner_id[0]
           : null,
       partner: partner
-        ? { id: partner.id, name: partner.name, email: partner.email, lang: partner.lang }
+        ? {
+            id: partner.id,
+            name: partner.name,
+            email: partner.email,
+            lang: partner.lang,
+            categoryIds: partner.category_id ?? [],
+          }
         : record.partner_id
-          ? { id: record.partner_id[0], name: record.partner_id[1], email: null, lang: null }
+          ? { id: record.partner_id[0], name: record.partner_id[1], email: null, lang: null, categoryIds: [] }
           : null,
       total: amount(record.amount_total),
       residual: amount(record.amount_residual),
@@ -385,6 +433,9 @@ export class OdooLedger implements InvoiceLedger {
       linkUrl: record.x_mytpe_payment_link ?? null,
       lastSequence: typeof record.x_paylink_last_sequence === 'number' ? record.x_paylink_last_sequence : 0,
       emailedAt: record.x_paylink_emailed_at ?? null,
+      remindersSent:
+        typeof record.x_paylink_reminders_sent === 'number' ? record.x_paylink_reminders_sent : 0,
+      skip: record.x_paylink_skip === true,
     };
   }
 }

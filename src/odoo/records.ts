@@ -29,6 +29,8 @@ export const LINK_FIELDS = [
   'x_mytpe_payment_link',
   'x_paylink_last_sequence',
   'x_paylink_emailed_at',
+  'x_paylink_reminders_sent',
+  'x_paylink_skip',
 ] as const;
 
 export const invoiceRecord = z.object({
@@ -52,6 +54,8 @@ export const invoiceRecord = z.object({
   x_mytpe_payment_link: optionalText.optional(),
   x_paylink_last_sequence: z.union([z.number().int(), z.literal(false)]).optional(),
   x_paylink_emailed_at: optionalText.optional(),
+  x_paylink_reminders_sent: z.union([z.number().int(), z.literal(false)]).optional(),
+  x_paylink_skip: z.boolean().optional(),
 });
 export type InvoiceRecord = z.infer<typeof invoiceRecord>;
 
@@ -68,6 +72,8 @@ export const partnerRecord = z.object({
   email: optionalText,
   lang: optionalText,
   tz: optionalText.optional(),
+  /** Tags of the partner (res.partner.category ids). */
+  category_id: z.array(z.number().int()).optional(),
 });
 export type PartnerRecord = z.infer<typeof partnerRecord>;
 

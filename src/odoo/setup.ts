@@ -21,6 +21,10 @@ export const LINK_FIELD_DEFINITIONS = [
   // When the customer was (or is being) emailed the pay link: a daemon with a lost or new state
   // file never emails that customer again by itself.
   { name: 'x_paylink_emailed_at', ttype: 'datetime', description: 'Online payment: customer emailed' },
+  // How many reminders the customer got: a lost state file never restarts the reminder count.
+  { name: 'x_paylink_reminders_sent', ttype: 'integer', description: 'Online payment: reminders sent' },
+  // Set by an accountant: this invoice gets no payment link and no email from the daemon.
+  { name: 'x_paylink_skip', ttype: 'boolean', description: 'Online payment: do not send' },
 ] as const;
 
 export type LinkFieldName = (typeof LINK_FIELD_DEFINITIONS)[number]['name'];

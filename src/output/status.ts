@@ -1,5 +1,7 @@
 import type { App } from '../app.js';
+import type { PublishScope } from '../domain/invoice.js';
 import { storedAlerts } from '../pipeline/alerts.js';
+import type { PublishPreview } from '../pipeline/passes.js';
 
 function time(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -50,6 +52,9 @@ export function formatStatus(
       '',
       `Emails  ${parts.length > 0 ? parts.map(([state, count]) => `${state} ${count}`).join(', ') : 'none yet'}`,
     );
+    const byKind = app.mail.outbox.sentByKind();
+    if (byKind.invoice + byKind.reminder + byKind.resend > 0)
+      lines.push(`  sent: ${byKind.invoice} first emails, ${byKind.reminder} reminders, ${byKind.resend} on request`);
     for (const row of app.mail.outbox.recentFailures(5)) {
       lines.push(`  invoice ${row.invoiceId}  [${row.state}]  ${row.lastError ?? 'no valid email address'}`);
     }
@@ -76,5 +81,20 @@ export function formatStatus(
       );
     }
   }
+  return lines.join('\n');
+}
+
+/** What `sync --dry-run` prints: the effect a publish pass would have now. */
+export function formatPublishPreview(preview: PublishPreview, scope: PublishScope): string {
+  const lines = [
+    `dry run: nothing was created, emailed or written`,
+    `open invoices            ${preview.open}`,
+    `would get a link         ${preview.wouldLink}${preview.oldest ? ` (oldest dated ${preview.oldest})` : ''}`,
+    `would be emailed         ${preview.wouldEmail}`,
+    `already linked           ${preview.linked}`,
+    `dated before ${scope.since ?? 'publish.since'}  ${preview.beforeSince}`,
+    `excluded                 ${preview.excluded}`,
+    `currency not supported   ${preview.unsupportedCurrency}`,
+  ];
   return lines.join('\n');
 }

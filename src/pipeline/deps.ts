@@ -1,4 +1,4 @@
-import type { Invoice } from '../domain/invoice.js';
+import type { Invoice, PublishScope } from '../domain/invoice.js';
 import type { Gateway } from '../gateways/gateway.js';
 import type { Logger } from '../log.js';
 import type { CursorRepository } from '../store/cursors.js';
@@ -10,6 +10,7 @@ import type { NoticeRepository } from '../store/notices.js';
 import type { RunRepository } from '../store/runs.js';
 import type { Alerts } from './alerts.js';
 import type { CompanyContact, InvoiceLedger } from './ports.js';
+import type { ReminderSchedule } from './reminders.js';
 
 /** One Odoo company served by the daemon and the gateway account its invoices are paid through. */
 export interface CompanyRoute {
@@ -62,6 +63,8 @@ export interface PipelineDeps {
   readonly notices: NoticeRepository;
   readonly alerts: Alerts;
   readonly identity: DatabaseIdentity;
+  /** Which invoices the merchant lets the daemon link (filled in when Odoo is checked). */
+  readonly scope: PublishScope;
   readonly events: EventRepository;
   readonly cursors: CursorRepository;
   readonly runs: RunRepository;
@@ -71,5 +74,7 @@ export interface PipelineDeps {
   /** Identifies this process's leases (host/pid/nonce). */
   readonly owner: string;
   readonly hooks?: PipelineHooks;
+  /** Reminder emails after the first one, when the merchant configured them. */
+  readonly reminders?: ReminderSchedule;
   readonly random?: () => number;
 }

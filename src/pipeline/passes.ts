@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Invoice } from '../domain/invoice.js';
-import { isPayable } from '../domain/invoice.js';
+import { exclusionOf, isBeforeScope, isPayable, type PublishScope } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
 import { describeMoney } from '../domain/money.js';
 import type { LinkRow } from '../store/links.js';
@@ -36,7 +36,25 @@ export interface PassSummary {
   adopted: number;
   /** Companies whose pass stopped on an error (the others went on). */
   companiesFailed: number;
+  remindersQueued: number;
   halted?: string;
+}
+
+/** What a publish pass would do now, as `sync --dry-run` reports it. */
+export interface PublishPreview {
+  /** Open invoices read. */
+  readonly open: number;
+  readonly wouldLink: number;
+  /** Of those, the customers who would be emailed (never emailed before, with an address). */
+  readonly wouldEmail: number;
+  /** The oldest invoice date among those that would get a link. */
+  readonly oldest: string | null;
+  /** Already linked (in the store or carrying a link in Odoo). */
+  readonly linked: number;
+  /** Dated before publish.since. */
+  readonly beforeSince: number;
+  readonly excluded: number;
+  readonly unsupportedCurrency: number;
 }
 
 function emptySummary(): PassSummary {
@@ -53,6 +71,7 @@ function emptySummary(): PassSummary {
     skipped: 0,
     adopted: 0,
     companiesFailed: 0,
+    remindersQueued: 0,
   };
 }
 
@@ -103,13 +122,15 @@ function isAfter(a: InvoiceCursor, b: InvoiceCursor): boolean {
 }
 
 /** Why an invoice's open link must be archived, or undefined when it still fits. */
-export function whyLinkNoLongerFits(row: LinkRow, invoice: Invoice): string | undefined {
+export function whyLinkNoLongerFits(row: LinkRow, invoice: Invoice, scope: PublishScope): string | undefined {
   if (invoice.state === 'cancel') return 'the invoice was cancelled';
   if (invoice.state === 'draft') return 'the invoice was reset to draft';
   if (invoice.paymentState === 'reversed') return 'the invoice was reversed by a credit note';
   if (invoice.paymentState === 'paid' || invoice.paymentState === 'in_payment')
     return 'the invoice was paid by other means';
   if (invoice.paymentState === 'blocked') return 'the invoice is blocked';
+  const excluded = exclusionOf(invoice, scope);
+  if (excluded) return `${excluded}, so it is no longer offered online`;
   if (invoice.residual.currency !== row.amount.currency)
     return `the invoice currency changed to ${invoice.residual.currency}`;
   if (invoice.residual.minor !== row.amount.minor) {
@@ -160,6 +181,7 @@ export class Pipeline {
         }
       }
       await this.advanceAll(this.dueRows(PUBLISH_STATES, handled), summary);
+      if (this.deps.reminders) summary.remindersQueued = await this.deps.reminders.run();
       await this.postNotes();
     });
   }
@@ -170,6 +192,45 @@ export class Pipeline {
       await this.advanceAll(this.dueRows(CONFIRM_STATES, new Set()), summary);
       await this.postNotes();
     });
+  }
+
+  /** Reads every open invoice and says what publishing would do with it; changes nothing anywhere. */
+  async previewPublish(options: { emails: boolean }): Promise<PublishPreview> {
+    const { ledger, links, settings, scope } = this.deps;
+    const preview = {
+      open: 0,
+      wouldLink: 0,
+      wouldEmail: 0,
+      oldest: null as string | null,
+      linked: 0,
+      beforeSince: 0,
+      excluded: 0,
+      unsupportedCurrency: 0,
+    };
+    for (const company of this.deps.companies) {
+      let afterId = 0;
+      for (;;) {
+        const page = await ledger.openInvoices(company.companyId, afterId, settings.batchSize);
+        for (const invoice of page) {
+          if (!isPayable(invoice)) continue;
+          preview.open++;
+          if (invoice.linkId || links.currentForInvoice(invoice.id)) preview.linked++;
+          else if (isBeforeScope(invoice, scope)) preview.beforeSince++;
+          else if (exclusionOf(invoice, scope)) preview.excluded++;
+          else if (!company.gateway.currencies.includes(invoice.residual.currency))
+            preview.unsupportedCurrency++;
+          else {
+            preview.wouldLink++;
+            if (options.emails && invoice.emailedAt === null && invoice.partner?.email) preview.wouldEmail++;
+            const date = invoice.invoiceDate;
+            if (date !== null && (preview.oldest === null || date < preview.oldest)) preview.oldest = date;
+          }
+        }
+        if (page.length < settings.batchSize) break;
+        afterId = page[page.length - 1]!.id;
+      }
+    }
+    return preview;
   }
 
   /**
@@ -311,6 +372,8 @@ export class Pipeline {
     let posted = 0;
     let halt: HaltError | undefined;
     let refused = false;
+    // One try per note and pass: a note that failed may be due again before the pass ends
+    // (its backoff shorter than a slow Odoo's answer), and must wait for the next pass.
     const tried = new Set<number>();
     for (;;) {
       const due = notes.due(now(), 500).filter((note) => !tried.has(note.id));
@@ -466,6 +529,8 @@ export class Pipeline {
       return { adopt: invoice, company };
     }
     if (!isPayable(invoice)) return undefined;
+    // Out of the merchant's scope: left alone, and not counted as work.
+    if (isBeforeScope(invoice, this.deps.scope) || exclusionOf(invoice, this.deps.scope)) return undefined;
     if (!company.gateway.currencies.includes(invoice.residual.currency)) {
       summary.skipped++;
       const notice = {
@@ -497,7 +562,7 @@ export class Pipeline {
   /** Archives an open link whose invoice can no longer be paid through it. */
   private follow(row: LinkRow, invoice: Invoice): LinkRow | undefined {
     if (row.state !== 'open' && row.state !== 'writing_back') return undefined;
-    const reason = whyLinkNoLongerFits(row, invoice);
+    const reason = whyLinkNoLongerFits(row, invoice, this.deps.scope);
     if (!reason) return undefined;
     const closing = this.deps.links.transition(row.id, 'closing', { stateReason: reason }, this.deps.now());
     if (closing)
@@ -552,6 +617,7 @@ export class Pipeline {
     options: { createForDeleted?: boolean },
   ): Promise<StepOutcome[]> {
     const outcomes = await this.steps.adopt(company, invoice, options);
+    if (outcomes.includes('adopted')) await this.deps.reminders?.adopt(invoice);
     // Not adopted this time (the gateway did not answer): look at the invoice again next pass.
     if (outcomes.includes('retry')) this.seen.delete(invoice.id);
     const row = this.deps.links.currentForInvoice(invoice.id);

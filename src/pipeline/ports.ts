@@ -53,6 +53,10 @@ export interface InvoiceLedger {
   /** Customer invoices carrying a link id (any state), by ascending id after `afterId` (rebuild). */
   linkedInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]>;
   invoicesByIds(companyId: number, ids: readonly number[]): Promise<Invoice[]>;
+  /** The invoice date of the oldest invoice that ever had a link of ours (where publishing began). */
+  oldestLinkedInvoiceDate(companyIds: readonly number[]): Promise<string | null>;
+  /** Partner tag ids by name (several tags may share a name). */
+  partnerTagIds(names: readonly string[], companyIds: readonly number[]): Promise<Map<string, number[]>>;
   /**
    * Writes the link onto the invoice in one write: id and URL (x_mytpe_link_id,
    * x_mytpe_payment_link), its number (x_paylink_last_sequence) and, when the customer is being
@@ -61,6 +65,14 @@ export interface InvoiceLedger {
   writeLink(
     invoice: { id: number; companyId: number },
     link: { id: string; url: string; sequence: number; emailedAt?: string | undefined },
+  ): Promise<void>;
+  /**
+   * Records in Odoo that the customer is being sent reminder number `remindersSent` now
+   * (x_paylink_emailed_at, x_paylink_reminders_sent), before the email is queued.
+   */
+  recordReminder(
+    invoice: { id: number; companyId: number },
+    reminder: { emailedAt: string; remindersSent: number },
   ): Promise<void>;
   /** The company's name and contact details, read once and cached. */
   companyContact(companyId: number): Promise<CompanyContact>;

@@ -1,5 +1,5 @@
 import type { LinkStatus } from '../domain/gateway-status.js';
-import { type Invoice, isPayable, isSettled } from '../domain/invoice.js';
+import { exclusionOf, type Invoice, isPayable, isSettled } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
 import { describeMoney, type Money, money, sameMoney } from '../domain/money.js';
 import { linkReference, parseLinkReference } from '../domain/reference.js';
@@ -65,6 +65,11 @@ export class LinkSteps {
 
   route(companyId: number): CompanyRoute | undefined {
     return this.deps.companies.find((company) => company.companyId === companyId);
+  }
+
+  /** Payable, and not excluded by the merchant (an invoice already linked stays in scope by date). */
+  wantsLink(invoice: Invoice): boolean {
+    return isPayable(invoice) && exclusionOf(invoice, this.deps.scope) === undefined;
   }
 
   /** The gateway of this company refused our credentials and no probe is due yet. */
@@ -276,7 +281,7 @@ export class LinkSteps {
       );
       return;
     }
-    if (!invoice || !isPayable(invoice)) return;
+    if (!invoice || !this.wantsLink(invoice)) return;
     const route = this.gatewayFor(expired);
     if (!route.gateway.currencies.includes(invoice.residual.currency)) return;
     const replacement = this.newLinkFor(route, invoice);
@@ -328,11 +333,14 @@ export class LinkSteps {
     const { links, now, log } = this.deps;
     const route = this.gatewayFor(row);
     const invoice = hinted ?? (await this.invoiceFor(row));
-    if (!invoice || !isPayable(invoice) || invoice.residual.minor !== row.amount.minor) {
+    if (!invoice || !this.wantsLink(invoice) || invoice.residual.minor !== row.amount.minor) {
       // Nothing was shown to the customer yet; the link (if an earlier attempt made one) is closed.
-      const reason = invoice
-        ? `invoice is ${describeInvoice(invoice)} before its link was published`
-        : 'invoice no longer exists';
+      const excluded = invoice && exclusionOf(invoice, this.deps.scope);
+      const reason = !invoice
+        ? 'invoice no longer exists'
+        : excluded
+          ? `${excluded} before its link was published`
+          : `invoice is ${describeInvoice(invoice)} before its link was published`;
       const next = links.transition(row.id, 'closing', { stateReason: reason }, now());
       return { outcome: 'unchanged', row: next };
     }
@@ -778,7 +786,7 @@ export class LinkSteps {
     log.info(`invoice ${invoice.name} carries link ${invoice.linkId}, which the gateway no longer has`, {
       invoice: invoice.name,
     });
-    if (isPayable(invoice) && route.gateway.currencies.includes(invoice.residual.currency)) {
+    if (this.wantsLink(invoice) && route.gateway.currencies.includes(invoice.residual.currency)) {
       if (!create) return [];
       const row = this.newLinkFor(route, invoice);
       return row ? this.advance(row, { invoice }) : [];

@@ -176,6 +176,9 @@ export class LinkRepository {
         `SELECT * FROM links WHERE invoice_id = ? AND state IN ('creating','writing_back','open')`,
       ),
       ofInvoice: db.prepare<[number], RawLinkRow>('SELECT * FROM links WHERE invoice_id = ? ORDER BY id'),
+      invoiceIdsNamed: db.prepare<[string], { invoice_id: number }>(
+        'SELECT DISTINCT invoice_id FROM links WHERE invoice_name = ?',
+      ),
       // Not even its own holder may claim a held row again: two passes of one process must not
       // work on the same link at once (that is how a payment would be registered twice).
       claim: db.prepare<[string, number, number, number], RawLinkRow>(
@@ -306,6 +309,11 @@ export class LinkRepository {
   }
 
   /** Every link row of an invoice, oldest first. */
+  /** The invoices (ids) that had a link under this number, e.g. INV/2026/00042. */
+  invoiceIdsNamed(name: string): number[] {
+    return this.statements.invoiceIdsNamed.all(name).map((row) => row.invoice_id);
+  }
+
   ofInvoice(invoiceId: number): LinkRow[] {
     return this.statements.ofInvoice.all(invoiceId).map(toRow);
   }

@@ -173,4 +173,47 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX notes_pending ON notes(state, next_attempt_at);
   CREATE UNIQUE INDEX notes_invoice_kind ON notes(invoice_id, kind) WHERE link_row_id IS NULL;
   `,
+  `
+  -- An email whose invoice can no longer be paid when its turn comes is dropped, not sent; and
+  -- each email says what it is (the first one of an invoice, a reminder, a resend on request).
+  CREATE TABLE outbox_v4 (
+    id INTEGER PRIMARY KEY,
+    link_row_id INTEGER NOT NULL,
+    invoice_id INTEGER NOT NULL,
+    company_id INTEGER NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'invoice' CHECK (kind IN ('invoice','reminder','resend')),
+    dedupe_key TEXT NOT NULL UNIQUE,
+    payload TEXT NOT NULL,
+    state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','failed','no_recipient','dropped')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL,
+    last_error TEXT,
+    message_id TEXT,
+    sent_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  );
+  INSERT INTO outbox_v4 (id, link_row_id, invoice_id, company_id, kind, dedupe_key, payload, state,
+                         attempts, next_attempt_at, last_error, message_id, sent_at, created_at, updated_at)
+    SELECT id, link_row_id, invoice_id, company_id,
+           CASE WHEN dedupe_key LIKE 'resend:%' THEN 'resend' ELSE 'invoice' END,
+           dedupe_key, payload, state, attempts, next_attempt_at, last_error, message_id, sent_at,
+           created_at, updated_at
+      FROM outbox;
+  DROP TABLE outbox;
+  ALTER TABLE outbox_v4 RENAME TO outbox;
+  CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+  CREATE INDEX outbox_invoice ON outbox(invoice_id);
+
+  -- Each emailed invoice's place in its reminder schedule (see src/store/reminders.ts).
+  CREATE TABLE reminders (
+    invoice_id INTEGER PRIMARY KEY,
+    company_id INTEGER NOT NULL,
+    first_email_at INTEGER NOT NULL,
+    last_email_at INTEGER NOT NULL,
+    sent INTEGER NOT NULL DEFAULT 0,
+    next_at INTEGER
+  );
+  CREATE INDEX reminders_due ON reminders(next_at) WHERE next_at IS NOT NULL;
+  `,
 ];

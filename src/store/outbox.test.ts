@@ -117,7 +117,14 @@ describe('OutboxRepository', () => {
     expect(outbox.markSent(b.id, '<m@x>', T0)).toBe(false); // queued, not claimed
     expect(outbox.findByInvoice(101)[0]?.state).toBe('sent');
 
-    expect(outbox.countsByState()).toEqual({ queued: 1, sending: 0, sent: 1, failed: 1, no_recipient: 1 });
+    expect(outbox.countsByState()).toEqual({
+      queued: 1,
+      sending: 0,
+      sent: 1,
+      failed: 1,
+      no_recipient: 1,
+      dropped: 0,
+    });
   });
 
   it('numbers resends per link', () => {

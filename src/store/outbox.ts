@@ -10,9 +10,10 @@ export const OUTBOX_SCHEMA_SQL = `CREATE TABLE outbox (
   link_row_id INTEGER NOT NULL,          -- our links table row
   invoice_id INTEGER NOT NULL,           -- Odoo account.move id
   company_id INTEGER NOT NULL,
-  dedupe_key TEXT NOT NULL UNIQUE,       -- 'link:<link_row_id>' for the automatic email, 'resend:<link_row_id>:<n>' for resends
+  kind TEXT NOT NULL DEFAULT 'invoice' CHECK (kind IN ('invoice','reminder','resend')),
+  dedupe_key TEXT NOT NULL UNIQUE,       -- 'link:<link_row_id>' for the first email, 'resend:<link_row_id>:<n>' for resends
   payload TEXT NOT NULL,                 -- JSON of InvoiceEmail (below), snapshotted when queued
-  state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','failed','no_recipient')),
+  state TEXT NOT NULL CHECK (state IN ('queued','sending','sent','failed','no_recipient','dropped')),
   attempts INTEGER NOT NULL DEFAULT 0,
   next_attempt_at INTEGER NOT NULL,      -- epoch ms
   last_error TEXT,
@@ -22,16 +23,20 @@ export const OUTBOX_SCHEMA_SQL = `CREATE TABLE outbox (
   updated_at INTEGER NOT NULL
 );
 CREATE INDEX outbox_due ON outbox(state, next_attempt_at);
+CREATE INDEX outbox_invoice ON outbox(invoice_id);
 `;
 
-export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'no_recipient'] as const;
+export const OUTBOX_STATES = ['queued', 'sending', 'sent', 'failed', 'no_recipient', 'dropped'] as const;
 export type OutboxState = (typeof OUTBOX_STATES)[number];
+/** The first email of an invoice, a reminder of it, or one an accountant asked for. */
+export type EmailKind = 'invoice' | 'reminder' | 'resend';
 
 export interface OutboxRow {
   id: number;
   linkRowId: number;
   invoiceId: number;
   companyId: number;
+  kind: EmailKind;
   dedupeKey: string;
   /** The InvoiceEmail JSON; read it with parseInvoiceEmailJson. */
   payload: string;
@@ -50,6 +55,8 @@ export interface EnqueueInput {
   linkRowId: number;
   invoiceId: number;
   companyId: number;
+  /** Default 'invoice'. */
+  kind?: EmailKind;
   dedupeKey: string;
   payload: InvoiceEmail;
   now: number;
@@ -85,6 +92,7 @@ interface DbRow {
   link_row_id: number;
   invoice_id: number;
   company_id: number;
+  kind: EmailKind;
   dedupe_key: string;
   payload: string;
   state: OutboxState;
@@ -103,6 +111,7 @@ function toRow(r: DbRow): OutboxRow {
     linkRowId: r.link_row_id,
     invoiceId: r.invoice_id,
     companyId: r.company_id,
+    kind: r.kind,
     dedupeKey: r.dedupe_key,
     payload: r.payload,
     state: r.state,
@@ -129,10 +138,10 @@ export class OutboxRepository {
     this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
     this.clock = options.clock ?? Date.now;
     this.stmts = {
-      insert: db.prepare<[number, number, number, string, string, number, number, number]>(
-        `INSERT INTO outbox (link_row_id, invoice_id, company_id, dedupe_key, payload, state, attempts,
+      insert: db.prepare<[number, number, number, EmailKind, string, string, number, number, number]>(
+        `INSERT INTO outbox (link_row_id, invoice_id, company_id, kind, dedupe_key, payload, state, attempts,
                              next_attempt_at, created_at, updated_at)
-         VALUES (?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
+         VALUES (?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?, ?)
          ON CONFLICT(dedupe_key) DO NOTHING`,
       ),
       byKey: db.prepare<[string], DbRow>('SELECT * FROM outbox WHERE dedupe_key = ?'),
@@ -169,6 +178,13 @@ export class OutboxRepository {
                 updated_at = ?
           WHERE id = ? AND state IN ('queued', 'sending')`,
       ),
+      markDropped: db.prepare<[string, number, number]>(
+        `UPDATE outbox SET state = 'dropped', last_error = ?, updated_at = ?
+          WHERE id = ? AND state IN ('queued', 'sending')`,
+      ),
+      anyForInvoice: db.prepare<[number], { n: number }>(
+        "SELECT COUNT(*) AS n FROM outbox WHERE invoice_id = ? AND kind = 'invoice'",
+      ),
       resendKeys: db.prepare<[number, string], { dedupe_key: string }>(
         'SELECT dedupe_key FROM outbox WHERE link_row_id = ? AND dedupe_key LIKE ?',
       ),
@@ -177,6 +193,9 @@ export class OutboxRepository {
       ),
       failures: db.prepare<[number], DbRow>(
         "SELECT * FROM outbox WHERE state = 'failed' ORDER BY updated_at DESC, id DESC LIMIT ?",
+      ),
+      sentByKind: db.prepare<[], { kind: EmailKind; n: number }>(
+        "SELECT kind, COUNT(*) AS n FROM outbox WHERE state = 'sent' GROUP BY kind",
       ),
       byInvoice: db.prepare<[number], DbRow>('SELECT * FROM outbox WHERE invoice_id = ? ORDER BY id'),
       byId: db.prepare<[number], DbRow>('SELECT * FROM outbox WHERE id = ?'),
@@ -200,6 +219,7 @@ export class OutboxRepository {
       input.linkRowId,
       input.invoiceId,
       input.companyId,
+      input.kind ?? 'invoice',
       input.dedupeKey,
       payload,
       input.held ? HELD_UNTIL : input.now,
@@ -249,12 +269,23 @@ export class OutboxRepository {
     return this.stmts.markNoRecipient.run(now, id).changes === 1;
   }
 
+  /** Not sent because the invoice can no longer be paid (or the link is gone) when its turn came. */
+  markDropped(id: number, reason: string, now: number = this.clock()): boolean {
+    return this.stmts.markDropped.run(clip(reason), now, id).changes === 1;
+  }
+
+  /** Whether the invoice's first email was ever queued (sent, dropped or still waiting). */
+  hasFirstEmail(invoiceId: number): boolean {
+    return (this.stmts.anyForInvoice.get(invoiceId)?.n ?? 0) > 0;
+  }
+
   /** The dedupe key for the next manual resend of a link's email: 'resend:<link>:<n>'. */
   nextResendKey(linkRowId: number): string {
     const prefix = `resend:${linkRowId}:`;
     let highest = 0;
-    for (const { dedupe_key } of this.stmts.resendKeys.all(linkRowId, `${prefix}%`)) {
-      const n = Number(dedupe_key.slice(prefix.length));
+    // Forced resends carry a prefix before theirs ('forced:resend:…') and share the numbering.
+    for (const { dedupe_key } of this.stmts.resendKeys.all(linkRowId, `%${prefix}%`)) {
+      const n = Number(dedupe_key.slice(dedupe_key.indexOf(prefix) + prefix.length));
       if (Number.isSafeInteger(n) && n > highest) highest = n;
     }
     return `${prefix}${highest + 1}`;
@@ -263,6 +294,13 @@ export class OutboxRepository {
   countsByState(): Record<OutboxState, number> {
     const counts = Object.fromEntries(OUTBOX_STATES.map((s) => [s, 0])) as Record<OutboxState, number>;
     for (const { state, n } of this.stmts.counts.all()) counts[state] = n;
+    return counts;
+  }
+
+  /** Emails sent, by what they were (first emails, reminders, resends). */
+  sentByKind(): Record<EmailKind, number> {
+    const counts: Record<EmailKind, number> = { invoice: 0, reminder: 0, resend: 0 };
+    for (const { kind, n } of this.stmts.sentByKind.all()) counts[kind] = n;
     return counts;
   }
 

@@ -79,7 +79,7 @@ describe('invoice email over SMTP', () => {
       payload: email,
       now: clock.now(),
     });
-    expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, failed: 0, noRecipient: 0 });
+    expect(await worker.runOnce()).toEqual({ sent: 1, retried: 0, failed: 0, noRecipient: 0, dropped: 0 });
     const messages = await capture.messages();
     expect(messages).toHaveLength(1);
     const stored = outbox.findById(row.id);

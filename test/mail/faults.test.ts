@@ -140,7 +140,7 @@ describe('delivery faults', () => {
     });
 
     clock.advance(7 * 24 * 3600_000);
-    expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0, noRecipient: 0 });
+    expect(await worker.runOnce()).toEqual({ sent: 0, retried: 0, failed: 0, noRecipient: 0, dropped: 0 });
     expect(outbox.findById(row.id)?.attempts).toBe(1);
     expect(await capture.messages()).toHaveLength(0);
   });

@@ -135,6 +135,8 @@ export const MODEL_ACCESS: { readonly [model: string]: ModelAccess } = {
   'res.users': READ_BY(INTERNAL, ACCESS_RIGHTS),
   'res.groups': READ_BY(INTERNAL, ACCESS_RIGHTS),
   'res.company': READ_BY(INTERNAL, ACCESS_RIGHTS),
+  // Every internal user reads partner tags; changing them is for contact managers.
+  'res.partner.category': READ_BY(INTERNAL, ACCESS_RIGHTS),
   'res.currency': READ_BY(INTERNAL, [...ACCOUNT_MANAGER, ...SETTINGS]),
   'account.move': EVERYTHING(BILLING),
   'account.move.line': EVERYTHING(BILLING),

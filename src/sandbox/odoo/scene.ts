@@ -319,6 +319,21 @@ export class SandboxModels {
     return partner.id;
   }
 
+  /** A partner tag (res.partner.category), returning its id. */
+  createPartnerCategory(name: string): number {
+    return this.registry.create(this.env(), 'res.partner.category', { name }).id;
+  }
+
+  /** Puts a tag on a partner, as a user would on the contact form. */
+  tagPartner(partnerId: number, categoryId: number): void {
+    this.registry.update(
+      'res.partner',
+      this.row('res.partner', partnerId),
+      { category_id: [[4, categoryId, 0]] },
+      this.registry.superEnv(),
+    );
+  }
+
   createInvoice(input: InvoiceInput): number {
     const reg = this.registry;
     const companyId = input.companyId ?? 1;

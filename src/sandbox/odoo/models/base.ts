@@ -66,6 +66,7 @@ export function defineBaseModels(reg: Registry): void {
       lang: { type: 'selection', string: 'Language', selection: LANGUAGES },
       tz: { type: 'char', string: 'Timezone' },
       company_id: { type: 'many2one', string: 'Company', relation: 'res.company' },
+      category_id: { type: 'many2many', string: 'Tags', relation: 'res.partner.category' },
       parent_id: { type: 'many2one', string: 'Related Company', relation: 'res.partner' },
       commercial_partner_id: {
         type: 'many2one',
@@ -101,6 +102,17 @@ export function defineBaseModels(reg: Registry): void {
     afterWrite: (rows, _vals, _env, registry) => {
       for (const row of rows) refreshCompleteName(row, registry);
     },
+  });
+
+  reg.define({
+    name: 'res.partner.category',
+    description: 'Partner Tags',
+    order: 'name',
+    fields: {
+      name: { type: 'char', string: 'Tag Name', required: true },
+      active: { type: 'boolean', string: 'Active' },
+    },
+    defaults: (vals) => ({ active: true, ...vals }),
   });
 
   reg.define({

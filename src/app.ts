@@ -22,6 +22,9 @@ import {
   missingLinkFields,
   readDatabaseIdentity,
 } from './odoo/setup.js';
+import { PayPageRenderer } from './paypage/render.js';
+import { PayPageService } from './paypage/service.js';
+import { payToken } from './paypage/token.js';
 import { Alerts } from './pipeline/alerts.js';
 import type { CompanyRoute, DatabaseIdentity as PrefixSource } from './pipeline/deps.js';
 import { journalAlertKey, Pipeline } from './pipeline/passes.js';
@@ -122,6 +125,8 @@ export interface App {
   setupGateways(publicUrl: string, options: { regenerate: boolean }): Promise<string[]>;
   /** The reference prefix, once prepareOdoo succeeded. */
   readonly identity: PrefixSource;
+  /** The pay page (`/pay/<token>`), when http.publicUrl is configured. */
+  readonly payPage: PayPageService | undefined;
   /** Which invoices may get links (publish.since, exclusions), settled by prepareOdoo. */
   readonly scope: PublishScope;
   /** Why an invoice's customer must not be asked to pay it now (not payable, excluded), if so. */
@@ -224,6 +229,12 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     };
   });
   const gatewayName = (row: { gateway: string }) => gateways.get(row.gateway)?.displayName ?? row.gateway;
+  const { publicUrl, paySecret } = config.http;
+  // The invoice's one address for its whole life, when the daemon is reachable from outside.
+  const payAddress =
+    publicUrl && paySecret
+      ? (invoiceId: number) => `${publicUrl}/pay/${payToken(paySecret, identity.prefix, invoiceId)}`
+      : undefined;
   const mail = createMailService({
     config: config.mail,
     odoo: odooConfig,
@@ -231,6 +242,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     links,
     notes,
     gatewayName,
+    ...(payAddress ? { payAddress } : {}),
     invoiceStaleReason: async (invoiceId, companyId) => {
       const [invoice] = await ledger.invoicesByIds(companyId, [invoiceId]);
       return invoice ? invoiceStaleReason(invoice) : 'the invoice no longer exists in Odoo';
@@ -272,6 +284,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     cursors,
     runs,
     ...(reminders ? { reminders } : {}),
+    ...(payAddress ? { payAddress } : {}),
     settings: config.pipeline,
     log: log.child({ component: 'pipeline' }),
     now,
@@ -285,6 +298,25 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     },
   });
   const companyIds = companies.map((company) => company.companyId);
+  const payPage =
+    publicUrl && paySecret
+      ? new PayPageService({
+          publicUrl,
+          secret: paySecret,
+          prefix: () => identity.prefix,
+          companies,
+          links,
+          steps: pipeline.steps,
+          ledger,
+          scope,
+          renderer: new PayPageRenderer(
+            config.mail.templatesOverrideDir ? { overrideDir: config.mail.templatesOverrideDir } : {},
+          ),
+          logoUrl: (companyId) => config.mail.logoUrl?.replace('{companyId}', String(companyId)) ?? null,
+          log: log.child({ component: 'pay-page' }),
+          now,
+        })
+      : undefined;
 
   /** Why the invoice's customer must not be emailed about paying it now, if so. */
   function invoiceStaleReason(invoice: Invoice): string | undefined {
@@ -408,6 +440,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     now,
     invoiceStaleReason,
     scope,
+    payPage,
     async prepareOdoo({ dryRun = false } = {}) {
       const version = await odoo.version();
       log.info(`connected to Odoo ${version.serverVersion} at ${odooConfig.url}`, { db: odooConfig.db });

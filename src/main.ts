@@ -96,6 +96,15 @@ export async function listen(
     log: app.log.child({ component: 'http' }),
     now: app.now,
     bodyLimit: app.config.http.bodyLimit,
+    ...(app.payPage
+      ? {
+          payPage: {
+            open: (token: string) => app.payPage!.open(token),
+            perAddressPerMinute: app.config.http.payRequestsPerMinute.perAddress,
+            perTokenPerMinute: app.config.http.payRequestsPerMinute.perToken,
+          },
+        }
+      : {}),
     onEvent: () =>
       void scheduler.trigger({ name: 'events', schedule: '', run: () => app.pipeline.processEvents() }),
     ready: () => readinessOf(app.odoo.halted ?? options.refusedBy),

@@ -18,6 +18,8 @@ const ENV_KEYS: ReadonlyArray<[string, readonly string[]]> = [
   ['MYTPE_API_SECRET', ['gateways', 'mytpe', 'apiSecret']],
   ['MYTPE_WEBHOOK_SECRET', ['gateways', 'mytpe', 'webhookSecret']],
   ['PAYLINK_DB', ['store', 'path']],
+  ['PAYLINK_PUBLIC_URL', ['http', 'publicUrl']],
+  ['PAYLINK_PAY_SECRET', ['http', 'paySecret']],
   ['SMTP_PASSWORD', ['mail', 'smtp', 'auth', 'pass']],
   ['LOG_LEVEL', ['log', 'level']],
   ['LOG_FORMAT', ['log', 'format']],
@@ -254,5 +256,6 @@ export function secretValues(config: Config): string[] {
     config.gateways.mytpe?.webhookSecret,
     ...Object.values(config.gateways.mytpe?.webhookSecrets ?? {}),
     config.mail.smtp?.auth?.pass,
+    config.http.paySecret,
   ].filter((value): value is string => typeof value === 'string' && value.length >= 4);
 }

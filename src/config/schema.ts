@@ -115,6 +115,30 @@ const httpSchema = z.object({
   /** Where the webhook endpoint listens; put a TLS reverse proxy in front (gateways require HTTPS). */
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8089),
+  /**
+   * The daemon's https address behind its reverse proxy, e.g. https://pay.example.com. With it,
+   * every invoice has one pay address, <publicUrl>/pay/<token>, valid for the invoice's life:
+   * emails, QR codes and chatter notes carry it instead of the gateway link.
+   */
+  publicUrl: z
+    .url({
+      protocol: /^https$/,
+      message: 'must be the https address the daemon is reached at, e.g. https://pay.example.com',
+    })
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  /** Signs the pay page tokens (env PAYLINK_PAY_SECRET): a long random value of its own. */
+  paySecret: z
+    .string()
+    .min(32, 'must be at least 32 characters of random text (env PAYLINK_PAY_SECRET)')
+    .optional(),
+  /** Pay page requests one client address, and one invoice's address, may make per minute. */
+  payRequestsPerMinute: z
+    .object({
+      perAddress: z.number().int().min(1).default(60),
+      perToken: z.number().int().min(1).default(20),
+    })
+    .default({ perAddress: 60, perToken: 20 }),
   /** Largest webhook body accepted, in bytes. */
   bodyLimit: z
     .number()
@@ -214,6 +238,14 @@ export const configSchema = z
         });
       }
     });
+    if (config.http.publicUrl && !config.http.paySecret) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'paySecret'],
+        message:
+          'must be set when http.publicUrl is (env PAYLINK_PAY_SECRET, e.g. from `openssl rand -hex 32`)',
+      });
+    }
     const ids = config.companies.map((company) => company.odooCompanyId);
     if (new Set(ids).size !== ids.length) {
       ctx.addIssue({ code: 'custom', path: ['companies'], message: 'lists the same odooCompanyId twice' });

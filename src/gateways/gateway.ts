@@ -132,6 +132,12 @@ export interface Gateway {
   readonly currencies: readonly string[];
   /** Starts the memo of every payment registered in Odoo (`MyTPE <transaction id>`). */
   readonly memoPrefix: string;
+  /**
+   * How long an unpaid link stays payable after it is made, when the gateway closes links by
+   * itself (MyTPE: one_shot links, 48 h): past it, the pay page checks the link before sending
+   * the customer there.
+   */
+  readonly linkLifetimeMs?: number;
 
   /**
    * Creates the link, or returns the one an earlier attempt created under the same reference

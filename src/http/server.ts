@@ -1,7 +1,9 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Gateway } from '../gateways/gateway.js';
 import type { Logger } from '../log.js';
+import type { PayPageAnswer } from '../paypage/service.js';
 import type { EventRepository } from '../store/events.js';
+import { RateLimiter } from './rate-limit.js';
 
 /**
  * Why the daemon is not ready, as a short code: /readyz is often reachable by more people than
@@ -27,6 +29,13 @@ export interface HttpServerDeps {
   readonly ready: () => Readiness;
   /** Largest webhook body accepted (bytes). */
   readonly bodyLimit?: number;
+  /** The pay page (`GET /pay/<token>`), when http.publicUrl is configured. */
+  readonly payPage?: {
+    open(token: string): Promise<PayPageAnswer>;
+    /** Requests per minute one client address, and one token, may make. */
+    readonly perAddressPerMinute: number;
+    readonly perTokenPerMinute: number;
+  };
 }
 
 /**
@@ -34,7 +43,15 @@ export interface HttpServerDeps {
  * bytes, stored, and acknowledged within milliseconds; the work happens afterwards.
  */
 export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 256 * 1024, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: deps.bodyLimit ?? 256 * 1024,
+    return503OnClosing: true,
+    // A long bad pay token is a plain 404 like any other, not a 414.
+    routerOptions: { maxParamLength: 512 },
+    // Behind a reverse proxy on this host, the client is who the proxy says (rate limits per client).
+    trustProxy: ['127.0.0.1', '::1'],
+  });
   const log = deps.log;
 
   // Keep every body as the exact bytes received: signatures are computed over them.
@@ -63,6 +80,34 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
       ? { status: 'ready' }
       : reply.code(503).send({ status: 'not_ready', reason: ready.reason });
   });
+
+  const payPage = deps.payPage;
+  if (payPage) {
+    const byAddress = new RateLimiter(payPage.perAddressPerMinute, 60_000, deps.now);
+    const byToken = new RateLimiter(payPage.perTokenPerMinute, 60_000, deps.now);
+    app.get<{ Params: { token: string } }>('/pay/:token', async (request, reply) => {
+      // Nothing about an invoice is cached or sent on to other sites (the token is in the URL).
+      void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+      const { token } = request.params;
+      if (!byAddress.take(request.ip) || !byToken.take(token)) {
+        return reply
+          .code(429)
+          .header('retry-after', String(byAddress.retryAfterSeconds()))
+          .type('text/plain; charset=utf-8')
+          .send('Too many requests. Please try again in a minute.');
+      }
+      const answer = await payPage.open(token);
+      switch (answer.kind) {
+        case 'redirect':
+          return reply.code(303).header('location', answer.location).send();
+        case 'page':
+          if (answer.status === 503) void reply.header('retry-after', '120');
+          return reply.code(answer.status).type('text/html; charset=utf-8').send(answer.html);
+        case 'not_found':
+          return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+      }
+    });
+  }
 
   app.post<{ Params: { gateway: string } }>('/webhooks/:gateway', async (request, reply) => {
     const gateway = deps.gateways.get(request.params.gateway);

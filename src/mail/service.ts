@@ -53,6 +53,7 @@ export function invoiceEmailFor(
   company: CompanyContact,
   gatewayName: string,
   logoUrl?: string,
+  payAddress?: string,
 ): InvoiceEmail | undefined {
   if (!link.linkUrl) return undefined;
   return {
@@ -74,7 +75,7 @@ export function invoiceEmailFor(
       email: invoice.partner?.email ?? null,
       lang: invoice.partner?.lang ?? null,
     },
-    payment: { url: link.linkUrl, gatewayName },
+    payment: { url: payAddress ?? link.linkUrl, gatewayName },
   };
 }
 
@@ -89,6 +90,11 @@ export function createMailService(options: {
   links: LinkRepository;
   notes: NoteRepository;
   gatewayName: (link: LinkRow) => string;
+  /**
+   * The invoice's stable pay address, when the pay page is on: emails carry it, and a queued
+   * email stays good while its link is being replaced.
+   */
+  payAddress?: (invoiceId: number) => string;
   /** Why an invoice no longer wants this email (see MailWorkerOptions.staleReason). */
   invoiceStaleReason?: (invoiceId: number, companyId: number) => Promise<string | undefined>;
   log: Logger;
@@ -126,7 +132,8 @@ export function createMailService(options: {
       if (row.dedupeKey.startsWith(FORCED_PREFIX)) return undefined;
       const link = options.links.byId(row.linkRowId);
       if (!link) return 'its payment link is no longer known';
-      if (link.state !== 'open') return `its payment link is ${link.state.replace('_', ' ')}`;
+      if (link.state !== 'open' && !options.payAddress)
+        return `its payment link is ${link.state.replace('_', ' ')}`;
       return options.invoiceStaleReason?.(row.invoiceId, row.companyId);
     },
     logger: {
@@ -181,7 +188,14 @@ export function createMailService(options: {
     kind: EmailKind,
     overdueSince: string | null = null,
   ): boolean => {
-    const email = invoiceEmailFor(link, invoice, company, options.gatewayName(link), config.logoUrl);
+    const email = invoiceEmailFor(
+      link,
+      invoice,
+      company,
+      options.gatewayName(link),
+      config.logoUrl,
+      options.payAddress?.(link.invoiceId),
+    );
     if (!email) return false;
     const payload = kind === 'reminder' ? { ...email, kind: 'reminder' as const, overdueSince } : email;
     return outbox.enqueue({

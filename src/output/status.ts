@@ -54,7 +54,9 @@ export function formatStatus(
     );
     const byKind = app.mail.outbox.sentByKind();
     if (byKind.invoice + byKind.reminder + byKind.resend > 0)
-      lines.push(`  sent: ${byKind.invoice} first emails, ${byKind.reminder} reminders, ${byKind.resend} on request`);
+      lines.push(
+        `  sent: ${byKind.invoice} first emails, ${byKind.reminder} reminders, ${byKind.resend} on request`,
+      );
     for (const row of app.mail.outbox.recentFailures(5)) {
       lines.push(`  invoice ${row.invoiceId}  [${row.state}]  ${row.lastError ?? 'no valid email address'}`);
     }

@@ -74,6 +74,8 @@ export interface PipelineDeps {
   /** Identifies this process's leases (host/pid/nonce). */
   readonly owner: string;
   readonly hooks?: PipelineHooks;
+  /** The invoice's stable pay address (the pay page), when http.publicUrl is set. */
+  readonly payAddress?: (invoiceId: number) => string;
   /** Reminder emails after the first one, when the merchant configured them. */
   readonly reminders?: ReminderSchedule;
   readonly random?: () => number;

@@ -397,7 +397,11 @@ export class LinkSteps {
       row,
       'open',
       {},
-      notes.linkCreated(this.gatewayName(row), row.linkUrl, row.amount),
+      notes.linkCreated(
+        this.gatewayName(row),
+        this.deps.payAddress?.(row.invoiceId) ?? row.linkUrl,
+        row.amount,
+      ),
       undefined,
       (published) => hooks?.onLinkPublished?.(published),
     );

@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -114,6 +115,53 @@ describe(`pipeline throughput, ${INVOICES} invoices`, () => {
         '500 signed deliveries, round trip on loopback',
       );
       record('webhook verify + store + 200, p99', percentile(samples, 99), 'ms');
+    } finally {
+      await stack.close();
+    }
+  }, 120_000);
+
+  it('pay page answering a live link, beside the webhook endpoint', async () => {
+    const stack = await startStack();
+    try {
+      const app = await stack.readyApp({
+        config: {
+          http: {
+            ...stack.config.http,
+            port: 0,
+            publicUrl: 'https://pay.example.test',
+            paySecret: 'bench-pay-secret-0123456789abcdef0123456789',
+            // The bench is one client address hammering one token: no limit gets in the way.
+            payRequestsPerMinute: { perAddress: 10_000_000, perToken: 10_000_000 },
+          },
+        },
+      });
+      const [id] = stack.createInvoices(1);
+      await app.pipeline.publish();
+      const { url } = await stack.serve(app, { process: false });
+      const address = app.payPage!.addressOf(id!);
+      const local = `${url}${address.slice('https://pay.example.test'.length)}`;
+      const run = await new Promise<{
+        elapsed: number;
+        statuses: Record<string, number>;
+        latencies: number[];
+      }>((resolve, reject) => {
+        execFile(
+          process.execPath,
+          [path.join(import.meta.dirname, 'load-client.mjs'), local, '32', '5'],
+          { maxBuffer: 256 * 1024 * 1024 },
+          (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))),
+        );
+      });
+      expect(Object.keys(run.statuses)).toEqual(['303']);
+      const requests = run.latencies.length;
+      record(
+        'pay page, live link (303)',
+        requests / run.elapsed,
+        'requests/s',
+        '32 keep-alive clients in another process, 5 s',
+      );
+      record('pay page, live link, p50', percentile(run.latencies, 50), 'ms');
+      record('pay page, live link, p99', percentile(run.latencies, 99), 'ms');
     } finally {
       await stack.close();
     }

@@ -336,7 +336,7 @@ describe('reminders', () => {
     expect(mailbox.countFor(names[0]!)).toBe(1);
   }, 120_000);
 
-  it('a reminder missed while the daemon was down waits for the morning, and Odoo\'s count caps them', async () => {
+  it("a reminder missed while the daemon was down waits for the morning, and Odoo's count caps them", async () => {
     stack = await startStack();
     const mailbox = new Mailbox();
     const start = Date.now();
@@ -364,6 +364,6 @@ describe('reminders', () => {
     await cycle(app);
     const name = (id: number) => String(stack.odoo.models.getInvoice(id).name);
     expect(mailbox.countFor(name(late!)), 'at 10:00, once').toBe(2);
-    expect(mailbox.countFor(name(counted!)), 'Odoo counts the other daemon\'s reminder').toBe(1);
+    expect(mailbox.countFor(name(counted!)), "Odoo counts the other daemon's reminder").toBe(1);
   });
 });

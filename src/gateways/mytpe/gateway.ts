@@ -249,6 +249,7 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
     },
     id: MYTPE_GATEWAY_ID,
     displayName: 'MyTPE Pay',
+    linkLifetimeMs: 48 * 3_600_000,
     currencies: [CURRENCY],
     memoPrefix: 'MyTPE',
 

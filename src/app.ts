@@ -110,8 +110,8 @@ export interface App {
    * Checks Odoo before any link is made: reachable with our credentials, the custom fields
    * there, the database's reference prefix known (and the database not a neutralized copy),
    * each company's journal able to take payments (a company whose journal cannot is kept out).
+   * With `dryRun`, nothing is created in Odoo nor remembered in the store (sync --dry-run).
    */
-  /** With `dryRun`, nothing is created in Odoo nor remembered in the store (sync --dry-run). */
   prepareOdoo(options?: { dryRun?: boolean }): Promise<void>;
   /**
    * The administrator's setup: creates the fields, reads the database's identity (its uuid, which

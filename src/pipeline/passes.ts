@@ -449,8 +449,9 @@ export class Pipeline {
     const consider = (invoice: Invoice) => {
       summary.invoicesRead++;
       // write_date has one-second resolution: a change in the same second as the last read keeps
-      // it, so the fingerprint holds every field a decision depends on.
-      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}`;
+      // it, so the fingerprint holds every field a decision depends on (a partner's tags change
+      // no invoice's write_date: the full sweep sees them).
+      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}|${invoice.skip}|${invoice.partner?.categoryIds.join(',') ?? ''}`;
       if (this.seen.get(invoice.id) === fingerprint) return;
       const found = this.consider(company, invoice, summary);
       if (found) work.push(found);

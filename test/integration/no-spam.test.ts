@@ -236,6 +236,11 @@ describe('what the merchant keeps out', () => {
     expect(stack.odoo.models.invoiceFieldValue(laterSkipped!, 'x_mytpe_link_id')).toBe(false);
     expect(mailbox.sent).toHaveLength(1);
     expect(mailbox.countFor(String(stack.odoo.models.getInvoice(plain!).name))).toBe(1);
+    // A tag put on the customer later changes no invoice: the hourly full sweep sees it.
+    stack.odoo.models.tagPartner(stack.partnerId, tag);
+    stack.advanceOdooClock(61 * 60_000);
+    await cycle(app);
+    expect(app.links.ofInvoice(plain!).map((row) => row.state)).toEqual(['closed']);
   });
 });
 
@@ -251,15 +256,8 @@ describe('reminders', () => {
       amount: '1500.00',
       dueDate,
     });
-    const reminders = {
-      enabled: true,
-      beforeDueDays: [3],
-      onDueDate: true,
-      everyDaysAfterDue: 7,
-      max: 4,
-      sendBetween: { from: '09:00', until: '18:00' },
-      weekdaysOnly: false,
-    };
+    // The README's example policy, which is also what a bare reminders section means.
+    const reminders = reminderPolicySchema.parse({});
     const app = await stack.readyApp({ mailbox, config: { reminders } });
     const sentAt: number[] = [];
     let offset = 0;

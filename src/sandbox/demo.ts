@@ -84,6 +84,8 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
       enabled: true,
       smtp: captureSmtpConfig(smtp, '"Sandbox SARL" <billing@sandbox.example.com>'),
     },
+    // The seeded invoices are dated up to ten days back: all of them are in scope here.
+    publish: { ...base.publish, since: new Date(Date.now() - 30 * 86_400_000).toISOString().slice(0, 10) },
     // Faster passes than production so a newcomer sees the whole cycle within a minute.
     schedule: { ...base.schedule, publish: '*/10 * * * * *', confirm: '*/15 * * * * *' },
   };

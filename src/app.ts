@@ -5,7 +5,7 @@ import { ConfigError } from './config/load.js';
 import type { Config } from './config/schema.js';
 import { exclusionOf, type Invoice, isPayable, type PublishScope } from './domain/invoice.js';
 import { referencePrefixFor } from './domain/reference.js';
-import type { Gateway } from './gateways/gateway.js';
+import type { Gateway, LinkRecord } from './gateways/gateway.js';
 import { createGateways } from './gateways/registry.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { type Logger, redactor } from './log.js';
@@ -23,6 +23,7 @@ import {
   readDatabaseIdentity,
 } from './odoo/setup.js';
 import { PayPageRenderer } from './paypage/render.js';
+import { ReturnService } from './paypage/returns.js';
 import { PayPageService } from './paypage/service.js';
 import { payToken } from './paypage/token.js';
 import { Alerts } from './pipeline/alerts.js';
@@ -33,7 +34,7 @@ import { dateInZone, describeInvoice } from './pipeline/steps.js';
 import { CursorRepository } from './store/cursors.js';
 import { type Db, openDatabase } from './store/database.js';
 import { EventRepository } from './store/events.js';
-import { LinkRepository } from './store/links.js';
+import { LinkRepository, type LinkRow } from './store/links.js';
 import { NoteRepository } from './store/notes.js';
 import { NoticeRepository } from './store/notices.js';
 import { pruneStore } from './store/prune.js';
@@ -127,6 +128,10 @@ export interface App {
   readonly identity: PrefixSource;
   /** The pay page (`/pay/<token>`), when http.publicUrl is configured. */
   readonly payPage: PayPageService | undefined;
+  /** `/return/<gateway>`, when a redirect-style gateway is configured and http.publicUrl is set. */
+  readonly returns: ReturnService | undefined;
+  /** What a gateway needs of a stored link to verify a signature over it. */
+  recordOf(row: LinkRow, linkId: string): LinkRecord | undefined;
   /** Which invoices may get links (publish.since, exclusions), settled by prepareOdoo. */
   readonly scope: PublishScope;
   /** Why an invoice's customer must not be asked to pay it now (not payable, excluded), if so. */
@@ -235,6 +240,13 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     publicUrl && paySecret
       ? (invoiceId: number) => `${publicUrl}/pay/${payToken(paySecret, identity.prefix, invoiceId)}`
       : undefined;
+  // Where redirect-style gateways send the customer back, and post their notices.
+  const callbacks = publicUrl
+    ? (gatewayId: string) => ({
+        returnUrl: `${publicUrl}/return/${gatewayId}`,
+        notifyUrl: `${publicUrl}/webhooks/${gatewayId}`,
+      })
+    : undefined;
   const mail = createMailService({
     config: config.mail,
     odoo: odooConfig,
@@ -285,6 +297,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     runs,
     ...(reminders ? { reminders } : {}),
     ...(payAddress ? { payAddress } : {}),
+    ...(callbacks ? { callbacks } : {}),
     settings: config.pipeline,
     log: log.child({ component: 'pipeline' }),
     now,
@@ -298,6 +311,11 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     },
   });
   const companyIds = companies.map((company) => company.companyId);
+  const renderer = new PayPageRenderer(
+    config.mail.templatesOverrideDir ? { overrideDir: config.mail.templatesOverrideDir } : {},
+  );
+  const logoUrl = (companyId: number) =>
+    config.mail.logoUrl?.replace('{companyId}', String(companyId)) ?? null;
   const payPage =
     publicUrl && paySecret
       ? new PayPageService({
@@ -309,14 +327,34 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
           steps: pipeline.steps,
           ledger,
           scope,
-          renderer: new PayPageRenderer(
-            config.mail.templatesOverrideDir ? { overrideDir: config.mail.templatesOverrideDir } : {},
-          ),
-          logoUrl: (companyId) => config.mail.logoUrl?.replace('{companyId}', String(companyId)) ?? null,
+          renderer,
+          logoUrl,
           log: log.child({ component: 'pay-page' }),
           now,
         })
       : undefined;
+
+  const returns =
+    payAddress && [...gateways.values()].some((gateway) => gateway.returns)
+      ? new ReturnService({
+          gateways,
+          companies,
+          links,
+          events,
+          steps: pipeline.steps,
+          ledger,
+          renderer,
+          payAddress,
+          logoUrl,
+          log: log.child({ component: 'returns' }),
+          now,
+        })
+      : undefined;
+  /** What a gateway needs to know of a stored link to verify a signature over it. */
+  const recordOf = (row: LinkRow, linkId: string) => {
+    const route = companies.find((company) => company.companyId === row.companyId);
+    return route ? pipeline.steps.linkContext(route, row, linkId).record : undefined;
+  };
 
   /** Why the invoice's customer must not be emailed about paying it now, if so. */
   function invoiceStaleReason(invoice: Invoice): string | undefined {
@@ -441,6 +479,8 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     invoiceStaleReason,
     scope,
     payPage,
+    returns,
+    recordOf,
     async prepareOdoo({ dryRun = false } = {}) {
       const version = await odoo.version();
       log.info(`connected to Odoo ${version.serverVersion} at ${odooConfig.url}`, { db: odooConfig.db });

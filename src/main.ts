@@ -93,6 +93,9 @@ export async function listen(
   const server = createHttpServer({
     gateways: app.gateways,
     events: app.events,
+    links: app.links,
+    recordOf: (row, linkId) => app.recordOf(row, linkId),
+    ...(app.returns ? { returns: app.returns } : {}),
     log: app.log.child({ component: 'http' }),
     now: app.now,
     bodyLimit: app.config.http.bodyLimit,

@@ -25,6 +25,17 @@ const valid = {
 };
 
 describe('loadConfig', () => {
+  it('takes a "$env:NAME" value from that variable, and names the key when it is unset', () => {
+    const file = { ...valid, odoo: { ...valid.odoo, password: '$env:SHOP_ODOO_KEY' } };
+    const { cwd, file: at } = withFile(JSON.stringify(file));
+    expect(loadConfig({ cwd, file: at, env: { SHOP_ODOO_KEY: 'odoo-from-env' } }).config.odoo?.password).toBe(
+      'odoo-from-env',
+    );
+    expect(() => loadConfig({ cwd, file: at, env: {} })).toThrow(
+      /odoo\.password: names the environment variable SHOP_ODOO_KEY, which is not set/,
+    );
+  });
+
   it('defaults to sandbox mode when nothing is configured', () => {
     const { cwd } = withFile('{}');
     const { config } = loadConfig({ cwd, env: {} });

@@ -45,6 +45,36 @@ function setPath(target: JsonObject, keys: readonly string[], value: string): vo
   node[keys[keys.length - 1]!] = value;
 }
 
+const ENV_REFERENCE = /^\$env:([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/**
+ * Replaces every string written "$env:NAME" by that variable, so a secret of any account (say a
+ * second TiloPay company) stays out of the file. Returns the references to unset variables.
+ */
+function substituteEnv(
+  node: JsonObject | unknown[],
+  env: NodeJS.ProcessEnv,
+  at: (string | number)[],
+): { at: (string | number)[]; name: string }[] {
+  const missing: { at: (string | number)[]; name: string }[] = [];
+  const entries: [string | number, unknown][] = Array.isArray(node)
+    ? node.map((value, index) => [index, value])
+    : Object.entries(node);
+  for (const [key, value] of entries) {
+    const here = [...at, key];
+    if (typeof value === 'string') {
+      const name = ENV_REFERENCE.exec(value)?.[1];
+      if (!name) continue;
+      const found = env[name];
+      if (found === undefined || found === '') missing.push({ at: here, name });
+      else (node as Record<string | number, unknown>)[key] = found;
+    } else if (Array.isArray(value) || isObject(value)) {
+      missing.push(...substituteEnv(value, env, here));
+    }
+  }
+  return missing;
+}
+
 function readJson(file: string): JsonObject {
   let text: string;
   try {
@@ -233,6 +263,12 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   for (const [name, keys] of ENV_KEYS) {
     const value = env[name];
     if (value !== undefined && value !== '') setPath(raw, keys, value);
+  }
+  const missingEnv = substituteEnv(raw, env, []);
+  if (missingEnv.length > 0) {
+    throw new ConfigError(
+      `invalid configuration in ${source}:\n${missingEnv.map(({ at, name }) => `  - ${at.join('.')}: names the environment variable ${name}, which is not set`).join('\n')}`,
+    );
   }
   // Unknown keys first: a misspelt key usually explains the "required" issue zod reports below it.
   const unknown = unknownKeys(configSchema, raw);

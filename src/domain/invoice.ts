@@ -27,6 +27,8 @@ export interface Invoice {
   readonly dueDate: string | null;
   /** Odoo's write_date, 'YYYY-MM-DD HH:MM:SS' UTC. */
   readonly writeDate: string;
+  /** The gateway of the link the invoice carries (x_paylink_gateway; 'mytpe' for links older than it). */
+  readonly linkGateway: string | null;
   readonly linkId: string | null;
   readonly linkUrl: string | null;
   /** The last link number used for this invoice, as recorded in Odoo (0: none yet). */

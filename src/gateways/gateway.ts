@@ -23,12 +23,42 @@ export interface LinkRequest {
     readonly companyName: string;
     readonly partnerName: string;
     readonly partnerEmail?: string | undefined;
+    /** The customer's language in Odoo (`fr_FR`), for gateways whose hosted page takes one. */
+    readonly partnerLang?: string | undefined;
+    /** 'YYYY-MM-DD'. */
+    readonly invoiceDate?: string | undefined;
   };
+  /**
+   * Where the daemon takes the customer back after the hosted page (`<publicUrl>/return/<id>`)
+   * and takes the gateway's server-to-server notices (`<publicUrl>/webhooks/<id>`). Redirect-style
+   * gateways need them; absent when the daemon has no public address.
+   */
+  readonly callbacks?: { readonly returnUrl: string; readonly notifyUrl: string } | undefined;
+  /**
+   * Odoo's rate from the invoice currency to the gateway's `pricingCurrency` at the invoice date,
+   * when the gateway has one (MPChat prices USDT from USD).
+   */
+  readonly rate?: ExchangeRate | undefined;
+  /**
+   * 1 for the first try at creating this link, 2 after one failed or lost answer… Gateways that
+   * cannot find an order again by our reference (TiloPay, TendoPay) make each try its own order
+   * id from it, so a retry never collides with an order whose answer was lost.
+   */
+  readonly attempt: number;
   /**
    * Sent with the link and echoed back by gateways that support it; names the database (its
    * reference prefix), the invoice and the amount, so a link is only ever taken for ours.
    */
   readonly metadata: Readonly<Record<string, string>>;
+}
+
+/** 1 `from` = `rate` `to`, as exact decimal text (never a float in arithmetic). */
+export interface ExchangeRate {
+  readonly from: string;
+  readonly to: string;
+  readonly rate: string;
+  /** The day of the Odoo rate used ('YYYY-MM-DD'), or null when from and to are the same currency. */
+  readonly date: string | null;
 }
 
 export interface GatewayLink {
@@ -45,6 +75,33 @@ export interface GatewayLink {
    * attempt whose answer was lost, or by another process.
    */
   readonly adopted?: boolean | undefined;
+  /**
+   * What the gateway must be told again later and cannot look up (TiloPay: the email and amount
+   * its OrderHash covers; MPChat: the rate and USDT amount). Opaque text the store keeps with the
+   * link and hands back in LinkRecord.
+   */
+  readonly context?: string | undefined;
+  /**
+   * When the customer is charged something other than the invoice amount, in words for the
+   * chatter (MPChat: "101.25 USDT at 1 USD = 1.0000 USDT, Odoo's rate of 2026-12-01").
+   */
+  readonly charge?: string | undefined;
+}
+
+/** What the store remembers of a link, for the gateway calls that need more than its id. */
+export interface LinkRecord {
+  readonly linkId: string;
+  /** The account the link was made in (LinkRequest.merchantAccount): picks the credentials. */
+  readonly merchantAccount: string;
+  readonly reference: string;
+  /** The invoice amount the link was made for. */
+  readonly amount: Money;
+  /** When we recorded the intent to make it (ms since the epoch). */
+  readonly createdAt: number;
+  /** GatewayLink.context as the gateway gave it. */
+  readonly context?: string | undefined;
+  /** Transactions the gateway named for this link in notices or redirects, oldest first. */
+  readonly transactionIds: readonly string[];
 }
 
 /**
@@ -76,6 +133,16 @@ export interface GatewayPayment {
   readonly amount: Money;
   /** ISO 8601 timestamp of the payment at the gateway, when known. */
   readonly occurredAt?: string | undefined;
+  /**
+   * The gateway settled the link with less than asked, within a tolerance the merchant set
+   * (MPChat `tolerance_percent`): `amount` is what to register, as a partial payment.
+   */
+  readonly settlesShort?: boolean | undefined;
+  /**
+   * The gateway says money moved but a person must decide (MPChat UNDERPAID, EXPIRED_PAID,
+   * FROZEN): never registered; the reason goes to the chatter.
+   */
+  readonly needsPerson?: string | undefined;
 }
 
 /** A link as the gateway sees it now, with every payment made on it. */
@@ -85,7 +152,14 @@ export interface LinkSnapshot {
   readonly payments: readonly GatewayPayment[];
 }
 
-export type CloseOutcome = 'deleted' | 'deactivated' | 'already_closed';
+export type CloseOutcome = 'deleted' | 'deactivated' | 'already_closed' | 'left_to_expire';
+
+/** Which account a link lives in and, when the store has it, what we remember of it. */
+export interface LinkContext {
+  readonly merchantAccount: string;
+  /** Absent when adopting a link found on an invoice. */
+  readonly record?: LinkRecord | undefined;
+}
 
 export interface PaymentWindow {
   readonly since: Date;
@@ -112,11 +186,30 @@ export interface GatewayEvent {
   readonly transactionId?: string | undefined;
   /** False for events that cannot change a payment (link created, updated…): stored, not acted on. */
   readonly concernsPayment: boolean;
+  /**
+   * On a customer's return, what the gateway's page told them, only to word our result page while
+   * the link is confirmed; it never moves money.
+   */
+  readonly customerOutcome?: 'paid' | 'pending' | 'failed' | 'cancelled' | 'unknown' | undefined;
+}
+
+/** The link a delivery names, read before it is verified (see GatewayWebhooks.identify). */
+export interface LinkPointer {
+  readonly linkId?: string | undefined;
+  readonly reference?: string | undefined;
 }
 
 export interface GatewayWebhooks {
-  /** Signature and freshness check on the raw delivery. */
-  verify(delivery: WebhookDelivery): WebhookVerdict;
+  /**
+   * Present when the signature covers what only our record of the link holds (TiloPay's OrderHash
+   * covers the amount and email): names the link so its record can be passed to verify.
+   */
+  identify?(delivery: WebhookDelivery): LinkPointer | undefined;
+  /**
+   * Signature and freshness check on the raw delivery. `record` is given when identify named a
+   * link we know; a gateway that needs it refuses a delivery without it.
+   */
+  verify(delivery: WebhookDelivery, record?: LinkRecord): WebhookVerdict;
   /** Parses a verified delivery. */
   parse(
     delivery: WebhookDelivery,
@@ -146,21 +239,48 @@ export interface Gateway {
   createLink(request: LinkRequest): Promise<GatewayLink>;
   /** The link made under this reference, if it exists and matches the request; never creates one. */
   findLink(request: LinkRequest): Promise<GatewayLink | undefined>;
+  /**
+   * The currency a gateway prices links in when it is not the invoice's (MPChat: USD, charged as
+   * USDT): the pipeline reads Odoo's rate into LinkRequest.rate.
+   */
+  readonly pricingCurrency?: string | undefined;
+  /**
+   * 'on_expiry' (MyTPE): a link lives for days and an expired one is replaced at once.
+   * 'on_visit' (TiloPay, TendoPay, MPChat): a link is a checkout order that lives minutes to hours;
+   * the customer always goes through the pay page, which makes a fresh order when they come, and
+   * an order that expired unvisited is not replaced (nor reported) until then.
+   */
+  readonly renewal: 'on_expiry' | 'on_visit';
+
   /** Current status and payments of a link. */
-  getLink(linkId: string, amountCurrency: { currency: string; decimals: number }): Promise<LinkSnapshot>;
-  /** Makes the link unpayable: deleted when it has no transaction, otherwise deactivated. */
-  closeLink(linkId: string): Promise<CloseOutcome>;
+  getLink(
+    linkId: string,
+    amountCurrency: { currency: string; decimals: number },
+    context: LinkContext,
+  ): Promise<LinkSnapshot>;
+  /**
+   * Makes the link unpayable: deleted when it has no transaction, otherwise deactivated;
+   * 'left_to_expire' when the gateway has no way to close an order (it expires by itself).
+   */
+  closeLink(linkId: string, context: LinkContext): Promise<CloseOutcome>;
   /**
    * Every payment made in a window on links of these merchant accounts (other accounts of the
-   * same gateway login are left out), each once, for reconciliation.
+   * same gateway login are left out), each once, for reconciliation. Absent when the gateway's
+   * API cannot list payments: reconcile then reads each link of the window instead.
    */
-  listPayments(
+  listPayments?(
     window: PaymentWindow,
     amountCurrency: { currency: string; decimals: number },
     merchantAccounts: readonly string[],
   ): Promise<GatewayPaymentRecord[]>;
   /** Present when the gateway pushes events and a webhook secret is configured. */
   readonly webhooks?: GatewayWebhooks | undefined;
+  /**
+   * Present for gateways that send the customer back to `/return/<id>` with a signed result
+   * (TiloPay, TendoPay). The delivery's rawBody is the query string of a GET, or the form body of
+   * a POST; a verified return is stored and handled like a webhook event.
+   */
+  readonly returns?: GatewayWebhooks | undefined;
   /** Present when the gateway's API can point an account's webhooks at us (setup-gateway). */
   readonly webhookSetup?: WebhookSetup | undefined;
 }

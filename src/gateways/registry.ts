@@ -13,7 +13,7 @@ export function createGateways(
   storedSecrets: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
 ): Map<string, Gateway> {
   const gateways = new Map<string, Gateway>();
-  const mytpe = config.gateways.mytpe;
+  const { mytpe } = config.gateways;
   if (mytpe) {
     gateways.set(
       'mytpe',

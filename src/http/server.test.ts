@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.js';
 import { openDatabase } from '../store/database.js';
 import { EventRepository } from '../store/events.js';
+import { LinkRepository } from '../store/links.js';
 import { createHttpServer, type Readiness, type ReadinessReason } from './server.js';
 
 const db = openDatabase(':memory:');
@@ -9,6 +10,8 @@ let readiness: Readiness = { ok: true };
 const server = createHttpServer({
   gateways: new Map(),
   events: new EventRepository(db),
+  links: new LinkRepository(db),
+  recordOf: () => undefined,
   log: silentLogger,
   now: Date.now,
   onEvent: () => {},

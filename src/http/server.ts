@@ -1,8 +1,10 @@
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Gateway } from '../gateways/gateway.js';
+import type { Gateway, LinkRecord, WebhookDelivery } from '../gateways/gateway.js';
 import type { Logger } from '../log.js';
+import { checkDelivery, type ReturnService } from '../paypage/returns.js';
 import type { PayPageAnswer } from '../paypage/service.js';
 import type { EventRepository } from '../store/events.js';
+import type { LinkRepository, LinkRow } from '../store/links.js';
 import { RateLimiter } from './rate-limit.js';
 
 /**
@@ -21,6 +23,9 @@ export type Readiness = { ok: true } | { ok: false; reason: ReadinessReason };
 export interface HttpServerDeps {
   readonly gateways: ReadonlyMap<string, Gateway>;
   readonly events: EventRepository;
+  /** The links webhooks name, and what the gateway needs of them to verify a signature. */
+  readonly links: LinkRepository;
+  readonly recordOf: (row: LinkRow, linkId: string) => LinkRecord | undefined;
   readonly log: Logger;
   readonly now: () => number;
   /** Called after an event is stored, to process it without waiting for a schedule. */
@@ -36,6 +41,8 @@ export interface HttpServerDeps {
     readonly perAddressPerMinute: number;
     readonly perTokenPerMinute: number;
   };
+  /** The customer's return from a redirect-style gateway (`/return/<gateway>`). */
+  readonly returns?: ReturnService;
 }
 
 /**
@@ -117,23 +124,22 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     }
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const delivery = { rawBody, headers: request.headers, receivedAt: new Date(deps.now()) };
-    const verdict = webhooks.verify(delivery);
-    if (!verdict.ok) {
+    const checked = checkDelivery(webhooks, gateway, delivery, deps);
+    if (!checked.ok && checked.status === 401) {
       log.warn(
-        `SECURITY: rejected a ${gateway.displayName} webhook (${verdict.reason}); nothing was stored`,
+        `SECURITY: rejected a ${gateway.displayName} webhook (${checked.reason}); nothing was stored`,
         {
           ip: request.ip,
-          reason: verdict.reason,
+          reason: checked.reason,
         },
       );
       return reply.code(401).send({ error: 'unauthorized', message: 'signature check failed' });
     }
-    const parsed = webhooks.parse(delivery);
-    if (!parsed.ok) {
-      log.warn(`rejected a signed ${gateway.displayName} webhook with a malformed body: ${parsed.error}`);
-      return reply.code(400).send({ error: 'bad_request', message: parsed.error });
+    if (!checked.ok) {
+      log.warn(`rejected a signed ${gateway.displayName} webhook with a malformed body: ${checked.reason}`);
+      return reply.code(400).send({ error: 'bad_request', message: checked.reason });
     }
-    const { event } = parsed;
+    const { event } = checked;
     const stored = deps.events.record(gateway.id, event, rawBody.toString('utf8'), deps.now());
     const level = event.concernsPayment ? 'info' : 'debug';
     log[level](`${stored ? 'received' : 'already had'} ${gateway.displayName} webhook ${event.type}`, {
@@ -143,6 +149,41 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     if (stored && event.concernsPayment) deps.onEvent();
     return reply.code(200).send({ received: true, duplicate: !stored });
   });
+
+  const returns = deps.returns;
+  if (returns) {
+    // The browser comes back with a GET query, or a POST form (TendoPay may do either).
+    app.route<{ Params: { gateway: string } }>({
+      method: ['GET', 'POST'],
+      url: '/return/:gateway',
+      handler: async (request, reply) => {
+        void reply.header('cache-control', 'no-store').header('referrer-policy', 'no-referrer');
+        if (!returns.handles(request.params.gateway))
+          return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+        const query = request.url.includes('?') ? request.url.slice(request.url.indexOf('?') + 1) : '';
+        const rawBody =
+          request.method === 'POST' && Buffer.isBuffer(request.body)
+            ? request.body
+            : Buffer.from(query, 'utf8');
+        const delivery: WebhookDelivery = {
+          rawBody,
+          headers: request.headers,
+          receivedAt: new Date(deps.now()),
+        };
+        const answer = await returns.receive(request.params.gateway, delivery, {
+          ip: request.ip,
+          acceptLanguage: request.headers['accept-language'],
+        });
+        if (answer.kind === 'page') {
+          const stored = answer.status < 400;
+          if (stored) deps.onEvent();
+          return reply.code(answer.status).type('text/html; charset=utf-8').send(answer.html);
+        }
+        if (answer.kind === 'redirect') return reply.code(303).header('location', answer.location).send();
+        return reply.code(404).type('text/plain; charset=utf-8').send('Not found');
+      },
+    });
+  }
 
   app.route({
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],

@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import type { Invoice } from '../domain/invoice.js';
 import { type Money, minorFromOdooFloat, money, odooFloatFromMinor } from '../domain/money.js';
+import { decimalTextOf, divideDecimalText } from '../domain/rate.js';
 import {
   type CompanyContact,
   type InvoiceCursor,
   type InvoiceLedger,
   type LedgerPayment,
+  type LinkOnInvoice,
   SenderEmailMissingError,
 } from '../pipeline/ports.js';
 import type { Domain, OdooClient } from './client.js';
 import { isOdooError, OdooError } from './errors.js';
 import {
   type CurrencyRecord,
+  companyRecord,
   currencyRecord,
   INVOICE_FIELDS,
   type InvoiceRecord,
@@ -129,6 +132,8 @@ export class OdooLedger implements InvoiceLedger {
   async linkedInvoices(companyId: number, afterId: number, limit: number): Promise<Invoice[]> {
     const domain: Domain = [
       ['move_type', '=', 'out_invoice'],
+      '|',
+      ['x_paylink_id', '!=', false],
       ['x_mytpe_link_id', '!=', false],
       ['company_id', '=', companyId],
       ['id', '>', afterId],
@@ -141,21 +146,55 @@ export class OdooLedger implements InvoiceLedger {
     return this.search(companyId, [['id', 'in', [...ids]]], ids.length, 'id asc');
   }
 
-  async writeLink(
-    invoice: { id: number; companyId: number },
-    link: { id: string; url: string; sequence: number; emailedAt?: string | undefined },
-  ): Promise<void> {
+  async writeLink(invoice: { id: number; companyId: number }, link: LinkOnInvoice): Promise<void> {
     await this.odoo.write(
       'account.move',
       [invoice.id],
       {
-        x_mytpe_link_id: link.id,
-        x_mytpe_payment_link: link.url,
+        // The pair the MyTPE integration was asked for stays MyTPE's own.
+        ...(link.gateway === 'mytpe' ? { x_mytpe_link_id: link.id, x_mytpe_payment_link: link.url } : {}),
+        x_paylink_gateway: link.gateway,
+        x_paylink_id: link.id,
+        x_paylink_url: link.payAddress ?? link.url,
         x_paylink_last_sequence: link.sequence,
         ...(link.emailedAt ? { x_paylink_emailed_at: link.emailedAt } : {}),
       },
       { companyIds: [invoice.companyId] },
     );
+  }
+
+  async currencyRate(
+    companyId: number,
+    from: string,
+    to: string,
+    date: string,
+  ): Promise<{ rate: string; date: string | null } | undefined> {
+    const [company] = await this.odoo.read('res.company', [companyId], companyRecord, {
+      fields: ['name', 'currency_id'],
+      companyIds: [companyId],
+    });
+    const companyCurrency = company?.currency_id ? company.currency_id[1] : undefined;
+    const rateSchema = z.object({ id: z.number().int(), name: z.string(), rate: z.number() });
+    // Odoo's rates say how much of a currency one unit of the company currency buys (that one is 1).
+    const unitsPerCompanyUnit = async (code: string) => {
+      if (code === companyCurrency) return { rate: '1', date: null };
+      const [latest] = await this.odoo.searchRead(
+        'res.currency.rate',
+        [
+          ['currency_id.name', '=', code],
+          ['name', '<=', date],
+          ['company_id', 'in', [companyId, false]],
+        ],
+        rateSchema,
+        { fields: ['name', 'rate'], limit: 1, order: 'name desc, company_id', companyIds: [companyId] },
+      );
+      const text = latest ? decimalTextOf(latest.rate) : undefined;
+      return text && latest ? { rate: text, date: latest.name } : undefined;
+    };
+    const [fromRate, toRate] = [await unitsPerCompanyUnit(from), await unitsPerCompanyUnit(to)];
+    if (!fromRate || !toRate) return undefined;
+    const dates = [fromRate.date, toRate.date].filter((day): day is string => day !== null).sort();
+    return { rate: divideDecimalText(toRate.rate, fromRate.rate), date: dates.at(-1) ?? date };
   }
 
   async recordReminder(
@@ -205,7 +244,13 @@ export class OdooLedger implements InvoiceLedger {
       await this.odoo.write(
         'account.move',
         [invoice.id],
-        { x_mytpe_link_id: false, x_mytpe_payment_link: false, x_paylink_last_sequence: link.sequence },
+        {
+          x_mytpe_link_id: false,
+          x_mytpe_payment_link: false,
+          x_paylink_id: false,
+          x_paylink_url: false,
+          x_paylink_last_sequence: link.sequence,
+        },
         { companyIds: [invoice.companyId] },
       );
     } catch (error) {
@@ -429,8 +474,7 @@ export class OdooLedger implements InvoiceLedger {
       invoiceDate: record.invoice_date,
       dueDate: record.invoice_date_due,
       writeDate: record.write_date,
-      linkId: record.x_mytpe_link_id ?? null,
-      linkUrl: record.x_mytpe_payment_link ?? null,
+      ...linkOnRecord(record),
       lastSequence: typeof record.x_paylink_last_sequence === 'number' ? record.x_paylink_last_sequence : 0,
       emailedAt: record.x_paylink_emailed_at ?? null,
       remindersSent:
@@ -438,4 +482,24 @@ export class OdooLedger implements InvoiceLedger {
       skip: record.x_paylink_skip === true,
     };
   }
+}
+
+/**
+ * The link an invoice carries. MyTPE's own pair is the one its merchants were asked for (and may
+ * edit): it wins for a MyTPE link; the generic fields hold every other gateway's.
+ */
+function linkOnRecord(record: InvoiceRecord): Pick<Invoice, 'linkGateway' | 'linkId' | 'linkUrl'> {
+  const gateway = record.x_paylink_gateway ?? null;
+  if (record.x_mytpe_link_id && (gateway === null || gateway === 'mytpe')) {
+    return {
+      linkGateway: 'mytpe',
+      linkId: record.x_mytpe_link_id,
+      linkUrl: record.x_mytpe_payment_link ?? record.x_paylink_url ?? null,
+    };
+  }
+  return {
+    linkGateway: record.x_paylink_id ? gateway : null,
+    linkId: record.x_paylink_id ?? null,
+    linkUrl: record.x_paylink_id ? (record.x_paylink_url ?? null) : null,
+  };
 }

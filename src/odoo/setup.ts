@@ -15,6 +15,10 @@ import { many2one } from './records.js';
 export const LINK_FIELD_DEFINITIONS = [
   { name: 'x_mytpe_link_id', ttype: 'char', description: 'MyTPE Pay link id' },
   { name: 'x_mytpe_payment_link', ttype: 'char', description: 'MyTPE Pay payment link' },
+  // The same for every gateway, so an accountant reads one set of fields whatever the company's.
+  { name: 'x_paylink_gateway', ttype: 'char', description: 'Online payment: gateway' },
+  { name: 'x_paylink_id', ttype: 'char', description: 'Online payment: link id at the gateway' },
+  { name: 'x_paylink_url', ttype: 'char', description: 'Online payment: pay address' },
   // The last link number used for the invoice: a reference is never used twice, even after the
   // daemon lost its state file and a gateway freed a deleted link's reference.
   { name: 'x_paylink_last_sequence', ttype: 'integer', description: 'Online payment: last link number' },

@@ -31,6 +31,7 @@ export function reconcileSummary(report: ReconcileReport): string {
     `Reconciliation ${report.since} → ${report.until}`,
     `  gateway payments ${report.gatewayPayments}, matched ${report.matched}, discrepancies ${report.discrepancies.length}`,
     ...[...counts].map(([kind, count]) => `  ${kind}: ${count}`),
+    ...report.limits.map((limit) => `  not checked: ${limit}`),
     verdict,
   ];
   return lines.join('\n');

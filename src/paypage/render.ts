@@ -13,7 +13,17 @@ import {
   TemplateFolders,
 } from '../mail/render.js';
 
-export type PayPageKind = 'paid' | 'cancelled' | 'not_payable' | 'unavailable';
+export type PayPageKind =
+  | 'paid'
+  | 'cancelled'
+  | 'not_payable'
+  | 'unavailable'
+  /** Back from a gateway's page: the payment is being confirmed. */
+  | 'confirming'
+  /** Back from a gateway's page without paying: a new try through the pay page. */
+  | 'not_completed'
+  /** A return we could not verify: nothing of what it says is shown. */
+  | 'unconfirmed';
 
 export type PayPage = {
   /** Odoo's invoice number, e.g. INV/2025/00042. */
@@ -27,6 +37,9 @@ export type PayPage = {
   | { kind: 'cancelled' }
   | { kind: 'not_payable' }
   | { kind: 'unavailable' }
+  | { kind: 'confirming' }
+  | { kind: 'not_completed'; retryUrl: string | null }
+  | { kind: 'unconfirmed' }
 );
 
 export interface RenderedPayPage {
@@ -37,7 +50,15 @@ export interface RenderedPayPage {
   language: string;
 }
 
-const STATUS: Record<PayPageKind, number> = { paid: 200, cancelled: 200, not_payable: 200, unavailable: 503 };
+const STATUS: Record<PayPageKind, number> = {
+  paid: 200,
+  cancelled: 200,
+  not_payable: 200,
+  unavailable: 503,
+  confirming: 200,
+  not_completed: 200,
+  unconfirmed: 400,
+};
 const KINDS = Object.keys(STATUS) as PayPageKind[];
 const PARTIALS = ['header', 'page-contact', 'page-footer'] as const;
 
@@ -99,6 +120,10 @@ export class PayPageRenderer {
         notPayable: page.kind === 'not_payable',
         unavailable: page.kind === 'unavailable',
         paidOn: page.kind === 'paid' ? formatDate(page.paidOn, locale) : null,
+        confirming: page.kind === 'confirming',
+        notCompleted: page.kind === 'not_completed',
+        unconfirmed: page.kind === 'unconfirmed',
+        retryUrl: page.kind === 'not_completed' ? webUrl(page.retryUrl) : null,
       },
     };
     try {
@@ -140,5 +165,7 @@ export function samplePayPage(kind: PayPageKind, lang: string | null = null): Pa
     lang,
     amount: { minor: 12_345_000, currency: 'DZD', decimals: 2 },
   };
-  return kind === 'paid' ? { ...common, kind, paidOn: '2025-03-18' } : { ...common, kind };
+  if (kind === 'paid') return { ...common, kind, paidOn: '2025-03-18' };
+  if (kind === 'not_completed') return { ...common, kind, retryUrl: 'https://pay.example.com/pay/token' };
+  return { ...common, kind };
 }

@@ -76,6 +76,8 @@ export interface PipelineDeps {
   readonly hooks?: PipelineHooks;
   /** The invoice's stable pay address (the pay page), when http.publicUrl is set. */
   readonly payAddress?: (invoiceId: number) => string;
+  /** The daemon's return and notice addresses for a gateway, when http.publicUrl is set. */
+  readonly callbacks?: (gatewayId: string) => { returnUrl: string; notifyUrl: string };
   /** Reminder emails after the first one, when the merchant configured them. */
   readonly reminders?: ReminderSchedule;
   readonly random?: () => number;

@@ -14,12 +14,12 @@ export interface Note {
 const paragraph = (text: string) => `<p>${text}</p>`;
 
 export const notes = {
-  linkCreated(gateway: string, url: string, amount: Money): Note {
+  linkCreated(gateway: string, url: string, amount: Money, charge?: string | null): Note {
     const link = `<a href="${escapeHtml(url)}" target="_blank">${escapeHtml(url)}</a>`;
     return {
       kind: 'link_created',
       body: paragraph(
-        `${escapeHtml(gateway)} payment link created for ${escapeHtml(describeMoney(amount))}: ${link}`,
+        `${escapeHtml(gateway)} payment link created for ${escapeHtml(describeMoney(amount))}: ${link}${charge ? ` ${escapeHtml(charge)}` : ''}`,
       ),
     };
   },

@@ -25,6 +25,18 @@ export interface LedgerPayment {
   readonly invoiceIds: readonly number[];
 }
 
+/** A link as written onto its invoice. */
+export interface LinkOnInvoice {
+  readonly gateway: string;
+  readonly id: string;
+  /** The gateway's own URL of the link. */
+  readonly url: string;
+  /** The invoice's pay page, shown instead of the gateway URL when the daemon has one. */
+  readonly payAddress?: string | undefined;
+  readonly sequence: number;
+  readonly emailedAt?: string | undefined;
+}
+
 /** How a company presents itself to its customers (name, email, website from res.company). */
 export interface CompanyContact {
   readonly id: number;
@@ -58,14 +70,22 @@ export interface InvoiceLedger {
   /** Partner tag ids by name (several tags may share a name). */
   partnerTagIds(names: readonly string[], companyIds: readonly number[]): Promise<Map<string, number[]>>;
   /**
-   * Writes the link onto the invoice in one write: id and URL (x_mytpe_link_id,
-   * x_mytpe_payment_link), its number (x_paylink_last_sequence) and, when the customer is being
-   * emailed, when (x_paylink_emailed_at).
+   * Writes the link onto the invoice in one write: gateway, id and pay address (x_paylink_gateway,
+   * x_paylink_id, x_paylink_url, and for MyTPE x_mytpe_link_id and x_mytpe_payment_link), its
+   * number (x_paylink_last_sequence) and, when the customer is being emailed, when
+   * (x_paylink_emailed_at).
    */
-  writeLink(
-    invoice: { id: number; companyId: number },
-    link: { id: string; url: string; sequence: number; emailedAt?: string | undefined },
-  ): Promise<void>;
+  writeLink(invoice: { id: number; companyId: number }, link: LinkOnInvoice): Promise<void>;
+  /**
+   * 1 `from` = rate `to` by Odoo's own rates on or before `date` ('YYYY-MM-DD'), as exact decimal
+   * text with the day of the rate used; undefined when Odoo has no rate for one of them.
+   */
+  currencyRate(
+    companyId: number,
+    from: string,
+    to: string,
+    date: string,
+  ): Promise<{ rate: string; date: string | null } | undefined>;
   /**
    * Records in Odoo that the customer is being sent reminder number `remindersSent` now
    * (x_paylink_emailed_at, x_paylink_reminders_sent), before the email is queued.

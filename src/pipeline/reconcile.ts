@@ -1,6 +1,6 @@
 import { describeMoney, type Money } from '../domain/money.js';
 import { parseLinkReference } from '../domain/reference.js';
-import type { GatewayPaymentRecord } from '../gateways/gateway.js';
+import { GatewayError, type GatewayPaymentRecord } from '../gateways/gateway.js';
 import type { LinkRow } from '../store/links.js';
 import type { PipelineDeps } from './deps.js';
 import type { LinkSteps } from './steps.js';
@@ -36,6 +36,8 @@ export interface ReconcileReport {
   readonly discrepancies: readonly Discrepancy[];
   /** Discrepancies still open after the run. */
   readonly remaining: number;
+  /** What this run could not check, per gateway, in words (a gateway whose API cannot list payments). */
+  readonly limits: readonly string[];
 }
 
 function amountText(amount: Money | null): string | null {
@@ -57,6 +59,7 @@ export async function reconcile(
   let gatewayPayments = 0;
   let matched = 0;
   let notOurs = 0;
+  const limits: string[] = [];
   const prefix = deps.identity.prefix;
   const seenTransactions = new Set<string>();
   const gateways = new Map(companies.map((company) => [company.gateway.id, company.gateway]));
@@ -75,8 +78,16 @@ export async function reconcile(
       ),
     ];
     const payments: GatewayPaymentRecord[] = [];
-    for (const [currency, decimals] of currencies)
-      payments.push(...(await gateway.listPayments(window, { currency, decimals }, accounts)));
+    if (gateway.listPayments) {
+      for (const [currency, decimals] of currencies)
+        payments.push(...(await gateway.listPayments(window, { currency, decimals }, accounts)));
+    } else {
+      const rows = links.checkableBetween(gateway.id, window.since.getTime(), window.until.getTime());
+      payments.push(...(await paymentsOfLinks(deps, steps, rows)));
+      limits.push(
+        `${gateway.displayName} cannot list payments: the ${rows.length} links of the window were read one by one, so a payment on a link the state store does not know cannot be seen`,
+      );
+    }
     for (const payment of payments) {
       if (payment.status !== 'completed') continue;
       gatewayPayments++;
@@ -163,8 +174,14 @@ export async function reconcile(
       continue;
     const gateway = gateways.get(row.gateway);
     if (!gateway) continue;
+    const route = companies.find((company) => company.companyId === row.companyId);
+    if (!route) continue;
     const snapshot = await gateway
-      .getLink(row.linkId, { currency: row.amount.currency, decimals: row.amount.decimals })
+      .getLink(
+        row.linkId,
+        { currency: row.amount.currency, decimals: row.amount.decimals },
+        steps.linkContext(route, row, row.linkId),
+      )
       .catch(() => undefined);
     const known = snapshot?.payments.some(
       (payment) => payment.transactionId === row.transactionId && payment.status === 'completed',
@@ -201,7 +218,35 @@ export async function reconcile(
     notOurs,
     discrepancies,
     remaining: discrepancies.filter((discrepancy) => !discrepancy.fixed).length,
+    limits,
   };
+}
+
+/** The payments on each of these links, as the gateway reports them now (links it no longer has are skipped). */
+async function paymentsOfLinks(
+  deps: PipelineDeps,
+  steps: LinkSteps,
+  rows: readonly LinkRow[],
+): Promise<GatewayPaymentRecord[]> {
+  const payments: GatewayPaymentRecord[] = [];
+  for (const row of rows) {
+    const route = deps.companies.find((company) => company.companyId === row.companyId);
+    if (!route || !row.linkId) continue;
+    const linkId = row.linkId;
+    try {
+      const snapshot = await route.gateway.getLink(
+        linkId,
+        { currency: row.amount.currency, decimals: row.amount.decimals },
+        steps.linkContext(route, row, linkId),
+      );
+      for (const payment of snapshot.payments)
+        payments.push({ ...payment, linkId, linkReference: row.reference });
+    } catch (error) {
+      if (error instanceof GatewayError && error.kind === 'not_found') continue;
+      throw error;
+    }
+  }
+  return payments;
 }
 
 async function fixRow(steps: LinkSteps, row: LinkRow): Promise<LinkRow> {

@@ -4,8 +4,10 @@ import type { LinkState } from '../domain/link-state.js';
 import { describeMoney, type Money, money, sameMoney } from '../domain/money.js';
 import { linkReference, parseLinkReference } from '../domain/reference.js';
 import {
+  type ExchangeRate,
   GatewayError,
   type GatewayPayment,
+  type LinkContext,
   type LinkRequest,
   type LinkSnapshot,
 } from '../gateways/gateway.js';
@@ -179,8 +181,9 @@ export class LinkSteps {
       if (result.outcome === 'written_back') break;
       // A link that expired, or was archived because the amount due changed, is replaced while
       // the invoice can still be paid. A link closed at the gateway by the merchant is not.
+      // An on_visit gateway's expired order is renewed by the pay page when the customer comes.
       if (
-        result.outcome === 'expired' ||
+        (result.outcome === 'expired' && this.renewsOnExpiry(current)) ||
         (result.outcome === 'closed' && hint.invoice && before === 'closing')
       ) {
         await this.replace(current, hint.invoice);
@@ -293,6 +296,26 @@ export class LinkSteps {
     await this.advance(replacement, { invoice });
   }
 
+  private renewsOnExpiry(row: LinkRow): boolean {
+    return this.route(row.companyId)?.gateway.renewal !== 'on_visit';
+  }
+
+  /** What the gateway gets to know about a stored link with each call about it. */
+  linkContext(route: CompanyRoute, row: LinkRow, linkId: string): LinkContext {
+    return {
+      merchantAccount: route.merchantAccount,
+      record: {
+        linkId,
+        merchantAccount: route.merchantAccount,
+        reference: row.reference,
+        amount: row.amount,
+        createdAt: row.createdAt,
+        context: row.gatewayContext ?? undefined,
+        transactionIds: this.deps.events.transactionIdsOf(row.gateway, linkId),
+      },
+    };
+  }
+
   private gatewayFor(row: LinkRow): CompanyRoute {
     const route = this.route(row.companyId);
     if (!route) throw new Error(`company ${row.companyId} is no longer configured`);
@@ -308,18 +331,25 @@ export class LinkSteps {
   private linkRequest(
     route: CompanyRoute,
     row: LinkRow,
-    invoice?: Pick<Invoice, 'companyName' | 'partner'>,
+    invoice?: Pick<Invoice, 'companyName' | 'partner' | 'invoiceDate'>,
+    rate?: ExchangeRate,
   ): LinkRequest {
+    const callbacks = this.deps.callbacks?.(route.gateway.id);
     return {
       reference: row.reference,
       merchantAccount: route.merchantAccount,
       amount: row.amount,
+      attempt: row.attempts + 1,
+      ...(callbacks ? { callbacks } : {}),
+      ...(rate ? { rate } : {}),
       invoice: {
         odooId: row.invoiceId,
         name: row.invoiceName,
         companyName: invoice?.companyName ?? '',
         partnerName: invoice?.partner?.name ?? '',
         partnerEmail: invoice?.partner?.email ?? undefined,
+        partnerLang: invoice?.partner?.lang ?? undefined,
+        invoiceDate: invoice?.invoiceDate ?? undefined,
       },
       metadata: {
         database: this.deps.identity.prefix,
@@ -344,7 +374,8 @@ export class LinkSteps {
       const next = links.transition(row.id, 'closing', { stateReason: reason }, now());
       return { outcome: 'unchanged', row: next };
     }
-    const link = await route.gateway.createLink(this.linkRequest(route, row, invoice));
+    const rate = await this.rateFor(route, invoice);
+    const link = await route.gateway.createLink(this.linkRequest(route, row, invoice, rate));
     this.gatewayAnswered(row.companyId);
     // A link found under our reference that another process made and put on the invoice since
     // we recorded our intent was emailed by it (Odoo says when); an earlier attempt of ours that
@@ -359,7 +390,12 @@ export class LinkSteps {
         const updated = links.transition(
           row.id,
           'writing_back',
-          { linkId: link.id, linkUrl: link.url },
+          {
+            linkId: link.id,
+            linkUrl: link.url,
+            gatewayContext: link.context ?? null,
+            charge: link.charge ?? null,
+          },
           now(),
         );
         if (updated && company) this.deps.hooks?.onLinkCreated?.(updated, { invoice, company });
@@ -378,30 +414,53 @@ export class LinkSteps {
     return { outcome: 'created', row: next };
   }
 
+  /** Odoo's rate into the gateway's pricing currency at the invoice date, when it prices in another. */
+  private async rateFor(route: CompanyRoute, invoice: Invoice): Promise<ExchangeRate | undefined> {
+    const to = route.gateway.pricingCurrency;
+    if (!to) return undefined;
+    const from = invoice.residual.currency;
+    if (from === to) return { from, to, rate: '1', date: null };
+    const date = invoice.invoiceDate ?? dateInZone(this.deps.now(), null);
+    const found = await this.deps.ledger.currencyRate(route.companyId, from, to, date);
+    if (!found) {
+      throw new GatewayError(
+        route.gateway.id,
+        'validation',
+        `Odoo has no ${from} to ${to} rate on or before ${date}, which ${route.gateway.displayName} needs to price the invoice: add one in Accounting > Configuration > Currencies`,
+      );
+    }
+    return { from, to, rate: found.rate, date: found.date };
+  }
+
   private async writeBack(row: LinkRow): Promise<StepResult> {
     const { ledger, log, hooks, now } = this.deps;
     if (!row.linkId || !row.linkUrl) throw new Error(`link row ${row.id} is writing_back without a link`);
     // Odoo learns that the customer is being emailed before the email can go: a daemon that
     // lost its state file reads it there and does not email again.
     const emailed = hooks?.emailWaitsFor?.(row) === true;
+    const payAddress = this.deps.payAddress?.(row.invoiceId);
     await ledger.writeLink(
       { id: row.invoiceId, companyId: row.companyId },
       {
+        gateway: row.gateway,
         id: row.linkId,
         url: row.linkUrl,
+        ...(payAddress ? { payAddress } : {}),
         sequence: row.sequence,
         ...(emailed ? { emailedAt: odooDateTime(now()) } : {}),
       },
     );
+    // A checkout order renewed for a returning customer is no news for the accountant.
+    const renewal =
+      !this.renewsOnExpiry(row) &&
+      this.deps.links.ofInvoice(row.invoiceId).some((other) => other.id !== row.id && other.linkId !== null);
     const next = this.commit(
       row,
       'open',
       {},
-      notes.linkCreated(
-        this.gatewayName(row),
-        this.deps.payAddress?.(row.invoiceId) ?? row.linkUrl,
-        row.amount,
-      ),
+      renewal
+        ? undefined
+        : notes.linkCreated(this.gatewayName(row), payAddress ?? row.linkUrl, row.amount, row.charge),
       undefined,
       (published) => hooks?.onLinkPublished?.(published),
     );
@@ -415,10 +474,12 @@ export class LinkSteps {
   private async snapshotOrGone(row: LinkRow): Promise<LinkSnapshot | 'gone'> {
     if (!row.linkId) throw new Error(`link row ${row.id} is ${row.state} without a link id`);
     try {
-      const snapshot = await this.gatewayFor(row).gateway.getLink(row.linkId, {
-        currency: row.amount.currency,
-        decimals: row.amount.decimals,
-      });
+      const route = this.gatewayFor(row);
+      const snapshot = await route.gateway.getLink(
+        row.linkId,
+        { currency: row.amount.currency, decimals: row.amount.decimals },
+        this.linkContext(route, row, row.linkId),
+      );
       this.gatewayAnswered(row.companyId);
       return snapshot;
     } catch (error) {
@@ -463,7 +524,7 @@ export class LinkSteps {
       return this.latePayment(row, payment, paid);
     }
     if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
-    const problem = paymentProblem(row, completed);
+    const problem = payment.needsPerson ?? paymentProblem(row, completed);
     if (problem) {
       const next = this.commit(
         row,
@@ -505,6 +566,7 @@ export class LinkSteps {
     const { links, log } = this.deps;
     const invoice = await this.invoiceFor(row);
     const needed =
+      payment.needsPerson === undefined &&
       invoice !== undefined &&
       isPayable(invoice) &&
       invoice.residual.currency === payment.amount.currency &&
@@ -553,11 +615,12 @@ export class LinkSteps {
     if (row.state !== 'open' && row.state !== 'writing_back') return { outcome: 'unchanged' };
     switch (status) {
       case 'expired': {
+        // A checkout order that expired is renewed when the customer comes back: nothing to tell.
         const next = this.commit(
           row,
           'expired',
           { stateReason: 'the gateway closed the link unpaid' },
-          notes.expired(this.gatewayName(row)),
+          this.renewsOnExpiry(row) ? notes.expired(this.gatewayName(row)) : undefined,
           ['open', 'writing_back'],
         );
         log.info(`payment link of invoice ${row.invoiceName} expired unpaid`, {
@@ -674,15 +737,17 @@ export class LinkSteps {
     // The invoice stops showing the link, and Odoo records its number, before the gateway frees
     // the reference: a daemon that lost its state never makes a link under it again.
     await ledger.clearLink({ id: row.invoiceId, companyId: row.companyId }, row);
-    const outcome = linkId ? await route.gateway.closeLink(linkId) : 'already_closed';
+    const context = linkId ? this.linkContext(route, row, linkId) : undefined;
+    const outcome = linkId && context ? await route.gateway.closeLink(linkId, context) : 'already_closed';
     this.gatewayAnswered(row.companyId);
-    if (linkId && outcome !== 'deleted') {
+    if (linkId && context && outcome !== 'deleted') {
       // A payment that landed before the link went down is not lost. (A deleted link had no
       // transaction at all.)
-      const snapshot = await route.gateway.getLink(linkId, {
-        currency: row.amount.currency,
-        decimals: row.amount.decimals,
-      });
+      const snapshot = await route.gateway.getLink(
+        linkId,
+        { currency: row.amount.currency, decimals: row.amount.decimals },
+        context,
+      );
       if (snapshot.payments.some((payment) => payment.status === 'completed')) {
         return this.applySnapshot({ ...row, linkId }, snapshot);
       }
@@ -714,12 +779,21 @@ export class LinkSteps {
     const { links, notices, log, now, identity } = this.deps;
     const linkId = invoice.linkId;
     if (!linkId) return [];
+    // A link of the gateway the company used before is that gateway's to finish, not ours to read.
+    if (invoice.linkGateway !== null && invoice.linkGateway !== route.gateway.id) {
+      log.debug(
+        `invoice ${invoice.name} carries a ${invoice.linkGateway} link, but its company now uses ${route.gateway.displayName}; leaving it alone`,
+        { invoice: invoice.name },
+      );
+      return [];
+    }
     let snapshot: LinkSnapshot;
     try {
-      snapshot = await route.gateway.getLink(linkId, {
-        currency: invoice.residual.currency,
-        decimals: invoice.residual.decimals,
-      });
+      snapshot = await route.gateway.getLink(
+        linkId,
+        { currency: invoice.residual.currency, decimals: invoice.residual.decimals },
+        { merchantAccount: route.merchantAccount },
+      );
     } catch (error) {
       if (!(error instanceof GatewayError)) throw error;
       if (error.kind === 'auth') {
@@ -884,7 +958,10 @@ function paymentProblem(row: LinkRow, completed: readonly GatewayPayment[]): str
   if (payment.amount.currency !== row.amount.currency) {
     return `paid in ${payment.amount.currency}, invoice is in ${row.amount.currency}`;
   }
-  if (payment.amount.minor !== row.amount.minor) {
+  // Less than asked is a payment only when the gateway settled it within the merchant's tolerance.
+  const short =
+    payment.settlesShort === true && payment.amount.minor > 0 && payment.amount.minor < row.amount.minor;
+  if (payment.amount.minor !== row.amount.minor && !short) {
     return `paid ${describeMoney(payment.amount)}, link asked for ${describeMoney(row.amount)}`;
   }
   return undefined;

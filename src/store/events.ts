@@ -68,10 +68,28 @@ export class EventRepository {
       counts: db.prepare<[], { state: EventState; count: number }>(
         'SELECT state, COUNT(*) AS count FROM events GROUP BY state ORDER BY state',
       ),
+      finishByEventId: db.prepare<[number, string, string]>(
+        `UPDATE events SET state = 'processed', processed_at = ?, last_error = NULL
+         WHERE gateway = ? AND event_id = ? AND state = 'pending'`,
+      ),
+      transactionIds: db.prepare<[string, string], { transaction_id: string }>(
+        `SELECT transaction_id FROM events WHERE gateway = ? AND link_id = ? AND transaction_id IS NOT NULL
+         GROUP BY transaction_id ORDER BY MIN(id)`,
+      ),
       byState: db.prepare<[EventState, number], RawEventRow>(
         'SELECT * FROM events WHERE state = ? ORDER BY id DESC LIMIT ?',
       ),
     };
+  }
+
+  /** Marks an event handled where it arrived (a customer's return confirmed at once). */
+  finishByEventId(gateway: string, eventId: string, now: number): void {
+    this.statements.finishByEventId.run(now, gateway, eventId);
+  }
+
+  /** The transactions the gateway's notices and redirects named for a link, oldest first. */
+  transactionIdsOf(gateway: string, linkId: string): string[] {
+    return this.statements.transactionIds.all(gateway, linkId).map((row) => row.transaction_id);
   }
 
   /** Stores the event; false when the same event was stored before (a replay or a retry). */

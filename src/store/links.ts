@@ -23,6 +23,10 @@ export interface LinkRow {
   readonly odooPaymentId: number | null;
   /** When the gateway says the money arrived (epoch ms), when it says. */
   readonly paidAt: number | null;
+  /** GatewayLink.context: what the gateway needs to be told again about the link. */
+  readonly gatewayContext: string | null;
+  /** GatewayLink.charge: what the customer is charged, in words, when not the invoice amount. */
+  readonly charge: string | null;
   readonly attempts: number;
   readonly nextAttemptAt: number;
   readonly lastError: string | null;
@@ -52,6 +56,8 @@ interface RawLinkRow {
   paid_currency: string | null;
   odoo_payment_id: number | null;
   paid_at: number | null;
+  gateway_context: string | null;
+  charge: string | null;
   attempts: number;
   next_attempt_at: number;
   last_error: string | null;
@@ -80,6 +86,8 @@ function toRow(raw: RawLinkRow): LinkRow {
     paidCurrency: raw.paid_currency,
     odooPaymentId: raw.odoo_payment_id,
     paidAt: raw.paid_at,
+    gatewayContext: raw.gateway_context,
+    charge: raw.charge,
     attempts: raw.attempts,
     nextAttemptAt: raw.next_attempt_at,
     lastError: raw.last_error,
@@ -100,6 +108,8 @@ export interface LinkPatch {
   paidCurrency?: string;
   odooPaymentId?: number;
   paidAt?: number | null;
+  gatewayContext?: string | null;
+  charge?: string | null;
 }
 
 const PATCH_COLUMNS: Readonly<Record<keyof LinkPatch, string>> = {
@@ -112,6 +122,8 @@ const PATCH_COLUMNS: Readonly<Record<keyof LinkPatch, string>> = {
   paidCurrency: 'paid_currency',
   odooPaymentId: 'odoo_payment_id',
   paidAt: 'paid_at',
+  gatewayContext: 'gateway_context',
+  charge: 'charge',
 };
 
 export interface NewLink {
@@ -425,6 +437,20 @@ export class LinkRepository {
         `SELECT * FROM links WHERE state = 'registered' AND updated_at >= ? AND updated_at < ? ORDER BY id`,
       )
       .all(since, until)
+      .map(toRow);
+  }
+
+  /**
+   * A gateway's links that could have been paid in a window: made before its end and still
+   * payable, or changed within it (reconcile reads them one by one where the gateway cannot list).
+   */
+  checkableBetween(gateway: string, since: number, until: number): LinkRow[] {
+    return this.db
+      .prepare<[string, number, number], RawLinkRow>(
+        `SELECT * FROM links WHERE gateway = ? AND link_id IS NOT NULL AND created_at < ?
+           AND (state IN ('writing_back', 'open') OR updated_at >= ?) ORDER BY id`,
+      )
+      .all(gateway, until, since)
       .map(toRow);
   }
 

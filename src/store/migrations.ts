@@ -216,4 +216,12 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX reminders_due ON reminders(next_at) WHERE next_at IS NOT NULL;
   `,
+  `
+  -- What a gateway must be told again about a link and cannot look up (TiloPay's OrderHash inputs,
+  -- MPChat's rate), and what the customer was charged when not the invoice amount (chatter).
+  ALTER TABLE links ADD COLUMN gateway_context TEXT;
+  ALTER TABLE links ADD COLUMN charge TEXT;
+  -- The transactions notices and redirects named for a link (TendoPay can show a transaction, not an order).
+  CREATE INDEX events_link ON events(gateway, link_id) WHERE transaction_id IS NOT NULL;
+  `,
 ];

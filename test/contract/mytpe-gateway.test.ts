@@ -15,6 +15,8 @@ const DZD = { currency: 'DZD', decimals: 2 } as const;
 let sandbox: MyTpeSandbox;
 let gateway: Gateway;
 let seq = 0;
+// MyTPE needs only the link id: the instance is the link's own.
+const ACCOUNT = { merchantAccount: 'instance' };
 
 function request(minor = 500_000, overrides: Partial<LinkRequest> = {}): LinkRequest {
   seq += 1;
@@ -29,6 +31,7 @@ function request(minor = 500_000, overrides: Partial<LinkRequest> = {}): LinkReq
       partnerName: 'Client',
     },
     metadata: { reference: `contractdb-inv-${seq}-1`, odoo_invoice_id: String(seq) },
+    attempt: 1,
     ...overrides,
   };
 }
@@ -109,7 +112,7 @@ describe('MyTPE adapter against the sandbox', () => {
     expect(page).toContain(`Invoice ${req.invoice.name}`);
     expect(page).toContain('5\u00a0000.50 DZD');
 
-    const before = await gateway.getLink(link.id, DZD);
+    const before = await gateway.getLink(link.id, DZD, ACCOUNT);
     expect(before.status).toBe('open');
     expect(before.payments).toEqual([]);
     expect(before.link).toEqual({
@@ -122,7 +125,7 @@ describe('MyTPE adapter against the sandbox', () => {
     });
 
     const transaction = sandbox.pay(link.id);
-    const after = await gateway.getLink(link.id, DZD);
+    const after = await gateway.getLink(link.id, DZD, ACCOUNT);
     expect(after.status).toBe('paid');
     expect(after.payments).toHaveLength(1);
     expect(after.payments[0]).toMatchObject({
@@ -143,7 +146,7 @@ describe('MyTPE adapter against the sandbox', () => {
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('Payment completed');
-    expect((await gateway.getLink(link.id, DZD)).status).toBe('paid');
+    expect((await gateway.getLink(link.id, DZD, ACCOUNT)).status).toBe('paid');
     const again = await fetch(link.url);
     expect(again.status).toBe(410);
   });
@@ -239,29 +242,29 @@ describe('MyTPE adapter against the sandbox', () => {
 
   it('deletes a link that has no transaction', async () => {
     const link = await gateway.createLink(request());
-    expect(await gateway.closeLink(link.id)).toBe('deleted');
-    expect((await gatewayError(gateway.getLink(link.id, DZD))).kind).toBe('not_found');
+    expect(await gateway.closeLink(link.id, ACCOUNT)).toBe('deleted');
+    expect((await gatewayError(gateway.getLink(link.id, DZD, ACCOUNT))).kind).toBe('not_found');
     expect(sandbox.links().some((item) => item.id === link.id)).toBe(false);
   });
 
   it('deactivates a link that has a failed attempt, then reports it already closed', async () => {
     const link = await gateway.createLink(request());
     sandbox.pay(link.id, { outcome: 'failed' });
-    const open = await gateway.getLink(link.id, DZD);
+    const open = await gateway.getLink(link.id, DZD, ACCOUNT);
     expect(open.status).toBe('open');
     expect(open.payments).toMatchObject([{ status: 'failed', amount: { minor: 500_000 } }]);
 
-    expect(await gateway.closeLink(link.id)).toBe('deactivated');
+    expect(await gateway.closeLink(link.id, ACCOUNT)).toBe('deactivated');
     expect(sandbox.linkBySlug(link.reference)?.status).toBe('inactive');
-    expect((await gateway.getLink(link.id, DZD)).status).toBe('cancelled');
-    expect(await gateway.closeLink(link.id)).toBe('already_closed');
+    expect((await gateway.getLink(link.id, DZD, ACCOUNT)).status).toBe('cancelled');
+    expect(await gateway.closeLink(link.id, ACCOUNT)).toBe('already_closed');
     expect(sandbox.linkBySlug(link.reference)?.status).toBe('inactive');
   });
 
   it('reports a paid link as already closed', async () => {
     const link = await gateway.createLink(request());
     sandbox.pay(link.id);
-    expect(await gateway.closeLink(link.id)).toBe('already_closed');
+    expect(await gateway.closeLink(link.id, ACCOUNT)).toBe('already_closed');
     expect(sandbox.linkBySlug(link.reference)?.status).toBe('closed');
   });
 
@@ -269,7 +272,7 @@ describe('MyTPE adapter against the sandbox', () => {
     const link = await gateway.createLink(request(70_000));
     for (let i = 0; i < 60; i++) sandbox.pay(link.id, { outcome: 'failed' });
     const paid = sandbox.pay(link.id);
-    const snapshot = await gateway.getLink(link.id, DZD);
+    const snapshot = await gateway.getLink(link.id, DZD, ACCOUNT);
     expect(snapshot.payments).toHaveLength(61);
     expect(new Set(snapshot.payments.map((payment) => payment.transactionId)).size).toBe(61);
     expect(snapshot.payments.find((payment) => payment.status === 'completed')?.transactionId).toBe(paid.id);
@@ -279,15 +282,15 @@ describe('MyTPE adapter against the sandbox', () => {
   it('maps a forced expiry to expired', async () => {
     const link = await gateway.createLink(request());
     sandbox.expire(link.id);
-    const snapshot = await gateway.getLink(link.id, DZD);
+    const snapshot = await gateway.getLink(link.id, DZD, ACCOUNT);
     expect(snapshot.status).toBe('expired');
-    expect(await gateway.closeLink(link.id)).toBe('already_closed');
+    expect(await gateway.closeLink(link.id, ACCOUNT)).toBe('already_closed');
   });
 });
 
 describe('MyTPE adapter error classes', () => {
   it('bad credentials → auth', async () => {
-    const error = await gatewayError(gatewayWith({ apiSecret: 'mts_wrong' }).getLink('x', DZD));
+    const error = await gatewayError(gatewayWith({ apiSecret: 'mts_wrong' }).getLink('x', DZD, ACCOUNT));
     expect(error.kind).toBe('auth');
     expect(error.details.status).toBe(401);
     expect(error.message).toContain('Unauthenticated.');
@@ -318,11 +321,11 @@ describe('MyTPE adapter error classes', () => {
   });
 
   it('unknown link → not_found', async () => {
-    const error = await gatewayError(gateway.getLink('00000000-0000-4000-8000-000000000000', DZD));
+    const error = await gatewayError(gateway.getLink('00000000-0000-4000-8000-000000000000', DZD, ACCOUNT));
     expect(error.kind).toBe('not_found');
     expect(error.details.status).toBe(404);
     // Closing a link that is gone is done: MyTPE deletes only links without transactions.
-    await expect(gateway.closeLink('00000000-0000-4000-8000-000000000000')).resolves.toBe('deleted');
+    await expect(gateway.closeLink('00000000-0000-4000-8000-000000000000', ACCOUNT)).resolves.toBe('deleted');
   });
 
   it('429 → rate_limited with Retry-After in ms', async () => {
@@ -336,17 +339,17 @@ describe('MyTPE adapter error classes', () => {
 
   it('500 → server', async () => {
     sandbox.faults.failNext(1, 500);
-    const error = await gatewayError(gateway.getLink('x', DZD));
+    const error = await gatewayError(gateway.getLink('x', DZD, ACCOUNT));
     expect(error.kind).toBe('server');
     expect(error.retryable).toBe(true);
     sandbox.faults.failNext(1, 503);
-    expect((await gatewayError(gateway.getLink('x', DZD))).details.status).toBe(503);
+    expect((await gatewayError(gateway.getLink('x', DZD, ACCOUNT))).details.status).toBe(503);
   });
 
   it('no answer → timeout', async () => {
     sandbox.faults.hangNext(1);
     const started = Date.now();
-    const error = await gatewayError(gatewayWith({ timeoutMs: 200 }).getLink('x', DZD));
+    const error = await gatewayError(gatewayWith({ timeoutMs: 200 }).getLink('x', DZD, ACCOUNT));
     expect(error.kind).toBe('timeout');
     expect(error.retryable).toBe(true);
     expect(Date.now() - started).toBeLessThan(5000);
@@ -354,7 +357,7 @@ describe('MyTPE adapter error classes', () => {
 
   it('connection dropped → network', async () => {
     sandbox.faults.down = true;
-    const error = await gatewayError(gateway.getLink('x', DZD));
+    const error = await gatewayError(gateway.getLink('x', DZD, ACCOUNT));
     expect(error.kind).toBe('network');
     expect(error.retryable).toBe(true);
   });
@@ -363,14 +366,14 @@ describe('MyTPE adapter error classes', () => {
     const dead = await startMyTpeSandbox();
     const deadUrl = dead.apiBaseUrl;
     await dead.close();
-    const error = await gatewayError(gatewayWith({ baseUrl: deadUrl }).getLink('x', DZD));
+    const error = await gatewayError(gatewayWith({ baseUrl: deadUrl }).getLink('x', DZD, ACCOUNT));
     expect(error.kind).toBe('network');
     expect(error.message).toContain('ECONNREFUSED');
   });
 
   it('a non-JSON 200 → protocol', async () => {
     const fakeFetch: typeof fetch = async () => new Response('<html>login</html>', { status: 200 });
-    const error = await gatewayError(gatewayWith({ fetch: fakeFetch }).getLink('x', DZD));
+    const error = await gatewayError(gatewayWith({ fetch: fakeFetch }).getLink('x', DZD, ACCOUNT));
     expect(error.kind).toBe('protocol');
   });
 
@@ -402,9 +405,9 @@ describe('MyTPE expiry on the sandbox clock', () => {
       });
       const link = await timedGateway.createLink({ ...request(), merchantAccount: timed.instanceId });
       clock += 48 * 3600 * 1000 - 1;
-      expect((await timedGateway.getLink(link.id, DZD)).status).toBe('open');
+      expect((await timedGateway.getLink(link.id, DZD, ACCOUNT)).status).toBe('open');
       clock += 1;
-      expect((await timedGateway.getLink(link.id, DZD)).status).toBe('expired');
+      expect((await timedGateway.getLink(link.id, DZD, ACCOUNT)).status).toBe('expired');
       expect(() => timed.pay(link.id)).toThrow(/not payable \(expired\)/);
     } finally {
       await timed.close();

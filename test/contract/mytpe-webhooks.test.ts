@@ -96,6 +96,7 @@ async function createLink(reference: string, minor = 500_000) {
     amount: money(minor, 'DZD', 2),
     invoice: { odooId: 1, name: 'INV/2026/00001', companyName: 'Sandbox SARL', partnerName: 'Client' },
     metadata: { reference },
+    attempt: 1,
   });
 }
 

@@ -130,6 +130,28 @@ describe('reconcile', () => {
     expect(app.runs.latest('reconcile')[0]?.outcome).toBe('ok');
   });
 
+  it('reads each link of the window, and says so, for a gateway whose API cannot list payments', async () => {
+    stack = await startStack();
+    const ids = stack.createInvoices(3);
+    const app = stack.app();
+    await app.prepareOdoo();
+    await app.pipeline.publish();
+    // As TendoPay's API: links can be read, payments not listed.
+    const gateway = app.gateways.get('mytpe') as { listPayments?: unknown };
+    gateway.listPayments = undefined;
+    const paid = stack.mytpe.links().find((link) => link.slug.endsWith(`-inv-${ids[1]}-1`))!;
+    stack.mytpe.pay(paid.id);
+    const report = await app.pipeline.reconcile(WINDOW(), { fix: true });
+    expect(report.gatewayPayments).toBe(1);
+    expect(report.discrepancies).toMatchObject([
+      { kind: 'paid_not_registered', fixed: true, invoiceId: ids[1] },
+    ]);
+    expect(stack.odoo.models.getInvoice(ids[1]!).payment_state).toBe('paid');
+    expect(report.limits).toEqual([
+      'MyTPE Pay cannot list payments: the 3 links of the window were read one by one, so a payment on a link the state store does not know cannot be seen',
+    ]);
+  });
+
   it('as a command: summary at a glance, detail as csv or json, exit code 1 then 0 once fixed', async () => {
     stack = await startStack();
     stack.createInvoices(2);

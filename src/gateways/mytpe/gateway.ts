@@ -250,6 +250,7 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
     id: MYTPE_GATEWAY_ID,
     displayName: 'MyTPE Pay',
     linkLifetimeMs: 48 * 3_600_000,
+    renewal: 'on_expiry',
     currencies: [CURRENCY],
     memoPrefix: 'MyTPE',
 

@@ -138,6 +138,7 @@ export const MODEL_ACCESS: { readonly [model: string]: ModelAccess } = {
   // Every internal user reads partner tags; changing them is for contact managers.
   'res.partner.category': READ_BY(INTERNAL, ACCESS_RIGHTS),
   'res.currency': READ_BY(INTERNAL, [...ACCOUNT_MANAGER, ...SETTINGS]),
+  'res.currency.rate': READ_BY(INTERNAL, [...ACCOUNT_MANAGER, ...SETTINGS]),
   'account.move': EVERYTHING(BILLING),
   'account.move.line': EVERYTHING(BILLING),
   'account.payment': EVERYTHING(BILLING),

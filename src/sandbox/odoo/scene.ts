@@ -191,6 +191,19 @@ export class SandboxModels {
     return currency.id;
   }
 
+  /**
+   * A res.currency.rate row: on `date`, one unit of the company currency buys `rate` of `code`
+   * (Odoo's technical rate), for one company or, without one, all.
+   */
+  setCurrencyRate(code: string, date: string, rate: number, companyId?: number): number {
+    return this.registry.create(this.registry.superEnv(), 'res.currency.rate', {
+      name: date,
+      rate,
+      currency_id: this.currencyId(code),
+      company_id: companyId ?? false,
+    }).id;
+  }
+
   irModelId(model: string): number {
     return irModelId(this.registry, model);
   }

@@ -29,6 +29,8 @@ export const SEEDED_CURRENCIES: readonly CurrencySeed[] = [
   { name: 'MAD', symbol: 'DH', position: 'after', decimals: 2, fullName: 'Moroccan dirham' },
   { name: 'CHF', symbol: 'CHF', position: 'after', decimals: 2, fullName: 'Swiss franc' },
   { name: 'XOF', symbol: 'CFA', position: 'after', decimals: 0, fullName: 'West African CFA franc' },
+  { name: 'CRC', symbol: '₡', position: 'before', decimals: 2, fullName: 'Costa Rican colón' },
+  { name: 'PHP', symbol: '₱', position: 'before', decimals: 2, fullName: 'Philippine peso' },
 ];
 
 export interface BaseSeedOptions {

@@ -54,6 +54,20 @@ export function defineBaseModels(reg: Registry): void {
     },
   });
 
+  // Rates relative to the company currency (which has none, i.e. 1), one row per day that has one.
+  reg.define({
+    name: 'res.currency.rate',
+    description: 'Currency Rate',
+    order: 'name desc',
+    fields: {
+      name: { type: 'date', string: 'Date', required: true },
+      rate: { type: 'float', string: 'Technical Rate', required: true },
+      currency_id: { type: 'many2one', string: 'Currency', relation: 'res.currency', required: true },
+      company_id: { type: 'many2one', string: 'Company', relation: 'res.company' },
+    },
+    rule: companyRule(),
+  });
+
   reg.define({
     name: 'res.partner',
     description: 'Contact',

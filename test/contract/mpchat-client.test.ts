@@ -120,6 +120,28 @@ describe('MPChat client ↔ sandbox', () => {
     expect(conflict.message).toContain('duplicate idempotency key');
   });
 
+  it('submitOrder tells a new order (201) from a replayed key (200)', async () => {
+    const input = orderInput();
+    const first = await client().submitOrder(input);
+    const again = await client().submitOrder(input);
+    expect(first.httpStatus).toBe(201);
+    expect(again).toMatchObject({ httpStatus: 200, order: { id: first.order.id } });
+  });
+
+  it('keys an event without an order (withdrawal.*) by a hash of its body, not by ":event"', () => {
+    const body = (id: string) =>
+      Buffer.from(
+        `{"event":"withdrawal.completed","timestamp":"2026-01-01T00:00:00Z","data":{"id":"${id}"}}`,
+      );
+    const one = parseMpChatWebhook(body('wd_1'));
+    const two = parseMpChatWebhook(body('wd_2'));
+    expect(one.ok && two.ok).toBe(true);
+    if (one.ok && two.ok) {
+      expect(one.event.dedupeKey).toMatch(/^sha256:/);
+      expect(one.event.dedupeKey).not.toBe(two.event.dedupeKey);
+    }
+  });
+
   it('finds the order after the answer was lost or too late (retry with the same key)', async () => {
     const count = () => sandbox.orders().length;
     const before = count();

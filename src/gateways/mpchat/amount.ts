@@ -84,3 +84,36 @@ export function formatDecimal(value: Decimal): string {
   const fraction = digits.slice(digits.length - value.scale).replace(/0+$/, '');
   return fraction === '' ? whole : `${whole}.${fraction}`;
 }
+
+/** The value rounded up (toward +∞) to at most `scale` digits: 101.2501 → 101.26 at 2. */
+export function roundUpToScale(value: Decimal, scale: number): Decimal {
+  if (value.scale <= scale) return value;
+  const divisor = 10n ** BigInt(value.scale - scale);
+  const units = value.units / divisor + (value.units % divisor === 0n ? 0n : 1n);
+  return { units, scale };
+}
+
+/**
+ * value ÷ divisor in minor units at `decimals` digits, truncated toward zero (never more than
+ * the value is worth). The divisor must be > 0.
+ */
+export function divideToMinor(value: Decimal, divisor: Decimal, decimals: number): number {
+  if (divisor.units <= 0n) throw new MoneyError('division by a non-positive decimal');
+  // (vu / 10^vs) / (du / 10^ds) × 10^d = vu × 10^(ds + d) / (du × 10^vs)
+  const numerator = value.units * 10n ** BigInt(divisor.scale + decimals);
+  const denominator = divisor.units * 10n ** BigInt(value.scale);
+  const minor = numerator / denominator;
+  if (minor > BigInt(Number.MAX_SAFE_INTEGER)) throw new MoneyError('amount too large');
+  return Number(minor);
+}
+
+/** Text with exactly `scale` digits after the point: {10125, 2} → "101.25", {5, 0} at 2 → "5.00". */
+export function formatFixed(value: Decimal, scale: number): string {
+  const units =
+    value.scale <= scale
+      ? value.units * 10n ** BigInt(scale - value.scale)
+      : value.units / 10n ** BigInt(value.scale - scale);
+  const digits = units.toString().padStart(scale + 1, '0');
+  const whole = digits.slice(0, digits.length - scale);
+  return scale === 0 ? whole : `${whole}.${digits.slice(digits.length - scale)}`;
+}

@@ -69,6 +69,14 @@ export interface MpChatCallOptions {
 export interface MpChatClient {
   /** POST /v1/orders → 201 (a replayed idempotency_key may answer 200): the order. */
   createOrder(input: MpChatCreateOrderInput, call?: MpChatCallOptions): Promise<MpChatOrder>;
+  /**
+   * The same call, with the HTTP status: 201 is a new order; 200 is, in the sandbox and as we
+   * read the docs, the original order of a replayed idempotency_key [inferred].
+   */
+  submitOrder(
+    input: MpChatCreateOrderInput,
+    call?: MpChatCallOptions,
+  ): Promise<{ readonly order: MpChatOrder; readonly httpStatus: number }>;
   /** GET /v1/orders/{id}: the source of truth before acting (never return_url). */
   getOrder(id: string, call?: MpChatCallOptions): Promise<MpChatOrder>;
   /** GET /v1/orders?limit&offset. */
@@ -127,6 +135,16 @@ export function createMpChatClient(options: MpChatClientOptions): MpChatClient {
     body: unknown,
     callOptions: MpChatCallOptions = {},
   ): Promise<z.output<S>> {
+    return (await callWithStatus(method, path, schema, body, callOptions)).data;
+  }
+
+  async function callWithStatus<S extends z.ZodType>(
+    method: 'GET' | 'POST',
+    path: string,
+    schema: S,
+    body: unknown,
+    callOptions: MpChatCallOptions = {},
+  ): Promise<{ data: z.output<S>; status: number }> {
     const headers: Record<string, string> = {
       // Signed per request: the signature covers only key id and timestamp (§2).
       Authorization: authorizationHeader(options.keyId, options.secret, now()),
@@ -178,7 +196,7 @@ export function createMpChatClient(options: MpChatClientOptions): MpChatClient {
       const problem = first ? `${first.path.join('.') || '(root)'}: ${first.message}` : 'schema mismatch';
       throw protocolError({ method, path: logPath, status: response.status }, problem, secrets);
     }
-    return parsed.data;
+    return { data: parsed.data, status: response.status };
   }
 
   const enc = encodeURIComponent;
@@ -186,6 +204,16 @@ export function createMpChatClient(options: MpChatClientOptions): MpChatClient {
   return {
     createOrder: (input, callOptions) =>
       call('POST', '/v1/orders', orderSchema, createOrderBody(input), callOptions),
+    submitOrder: async (input, callOptions) => {
+      const answer = await callWithStatus(
+        'POST',
+        '/v1/orders',
+        orderSchema,
+        createOrderBody(input),
+        callOptions,
+      );
+      return { order: answer.data, httpStatus: answer.status };
+    },
     getOrder: (id, callOptions) => call('GET', `/v1/orders/${enc(id)}`, orderSchema, undefined, callOptions),
     listOrders: (page = {}, callOptions) =>
       call(

@@ -1,10 +1,31 @@
 import { GatewayError } from '../gateway.js';
-import { parseRetryAfter, redact } from '../mytpe/errors.js';
 import { errorBodySchema } from './schemas.js';
 
 export const MPCHAT_GATEWAY_ID = 'mpchat';
 
-export { parseRetryAfter, redact };
+/** Replaces every secret in `text` (kept here: the adapter imports no other gateway's folder). */
+export function redact(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const secret of secrets) {
+    // Very short values would redact ordinary words; real keys are long.
+    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
+  }
+  return out;
+}
+
+/**
+ * Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns milliseconds
+ * from `nowMs`, never negative, or undefined when absent or unreadable.
+ */
+export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
+  if (value == null) return undefined;
+  const text = value.trim();
+  if (text === '') return undefined;
+  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const at = Date.parse(text);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
 
 function serverMessageOf(text: string): string | undefined {
   try {

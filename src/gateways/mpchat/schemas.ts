@@ -33,6 +33,9 @@ export const orderSchema = z.object({
   metadata: metadataSchema.nullish(),
   created_at: z.string().nullish(),
   description: z.string().nullish(),
+  // Not in the copy of the docs we read [inferred name]: the on-chain transfer's hash, used as the
+  // transaction id when MPChat gives one.
+  tx_hash: z.string().min(1).nullish(),
 });
 export type MpChatOrder = z.output<typeof orderSchema>;
 
@@ -65,6 +68,8 @@ export const webhookEndpointSchema = z.object({
   is_active: z.boolean(),
   created_at: z.string().nullish(),
   updated_at: z.string().nullish(),
+  // The docs say the signing secret is set in the dashboard and not returned; read it if it ever is.
+  secret: z.string().min(1).nullish(),
 });
 export type MpChatWebhookEndpoint = z.output<typeof webhookEndpointSchema>;
 
@@ -107,6 +112,7 @@ export const webhookPayloadSchema = z.object({
       network: z.string().nullish(),
       paid_at: z.string().nullish(),
       metadata: metadataSchema.nullish(),
+      tx_hash: z.string().min(1).nullish(),
     })
     .loose(),
 });

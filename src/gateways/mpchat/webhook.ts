@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { type MpChatWebhookPayload, webhookPayloadSchema } from './schemas.js';
 import {
   MPCHAT_EVENT_HEADER,
@@ -49,8 +50,11 @@ export interface MpChatWebhookEvent {
   readonly orderAmount?: string | undefined;
   readonly receivedAmount?: string | undefined;
   readonly metadata?: Readonly<Record<string, unknown>> | undefined;
+  /** The transfer's hash, when the event carries one (`tx_hash`, an inferred name). */
+  readonly txHash?: string | undefined;
   /**
-   * Events have no id of their own (§5): retries are deduped by `(order_id, event)`.
+   * Events have no id of their own (§5): retries are deduped by `(order_id, event)`. An event
+   * without an order (withdrawal.*) is keyed by a hash of its body, so two of them never collide.
    */
   readonly dedupeKey: string;
   readonly payload: MpChatWebhookPayload;
@@ -96,7 +100,12 @@ export function parseMpChatWebhook(rawBody: Buffer | string, headers?: WebhookHe
     ...(data.order_amount ? { orderAmount: data.order_amount } : {}),
     ...(data.received_amount ? { receivedAmount: data.received_amount } : {}),
     ...(data.metadata ? { metadata: data.metadata } : {}),
-    dedupeKey: `${data.order_id ?? ''}:${payload.event}`,
+    ...(data.tx_hash ? { txHash: data.tx_hash } : {}),
+    dedupeKey: data.order_id
+      ? `${data.order_id}:${payload.event}`
+      : `sha256:${createHash('sha256')
+          .update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody)
+          .digest('hex')}`,
     payload,
   };
   return { ok: true, event };

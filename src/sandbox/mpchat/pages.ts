@@ -63,6 +63,7 @@ export function checkoutPage(order: CheckoutOrder): string {
   );
 }
 
-export function messagePage(title: string, message: string): string {
-  return layout(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>`);
+export function messagePage(title: string, message: string, returnUrl?: string): string {
+  const back = returnUrl ? `<p><a href="${escapeHtml(returnUrl)}">Back to the merchant</a></p>` : '';
+  return layout(title, `<h1>${escapeHtml(title)}</h1><p>${escapeHtml(message)}</p>${back}`);
 }

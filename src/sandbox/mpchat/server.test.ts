@@ -104,3 +104,86 @@ describe('MPChat sandbox', () => {
     expect((await fetch(order.payment_url)).status).toBe(410);
   });
 });
+
+describe('MPChat sandbox: the buyer without a browser, and late wiring', () => {
+  it('buyer() acts as the hosted page would and names the return_url, unsigned', async () => {
+    const body = {
+      amount: '12.34',
+      currency: 'USDT',
+      network: 'TRC20',
+      return_url: 'https://shop.example.com/back?invoice=7',
+    };
+    const order = (await (await create(body)).json()) as { id: string };
+    const paid = sandbox.buyer(order.id, 'pay');
+    expect(paid.order).toMatchObject({ status: 'PAID', received_amount: '12.34' });
+    expect(paid.returnUrl).toBe('https://shop.example.com/back?invoice=7');
+    const other = (await (await create({ amount: '10', currency: 'USDT', network: 'TRC20' })).json()) as {
+      id: string;
+    };
+    const left = sandbox.buyer(other.id, 'abandon');
+    expect(left).toEqual({ order: expect.objectContaining({ status: 'OPEN' }), returnUrl: undefined });
+    expect(sandbox.buyer(other.id, 'underpay').order.status).toBe('UNDERPAID');
+    expect(() => sandbox.buyer(other.id, 'pay')).toThrow(/UNDERPAID/);
+  });
+
+  it('setWebhookUrl() points deliveries at a URL known only after start, signed', async () => {
+    const { createServer } = await import('node:http');
+    const got: { signature: string | undefined; body: string }[] = [];
+    const server = createServer((req, res) => {
+      let text = '';
+      req.on('data', (chunk: Buffer) => {
+        text += chunk.toString('utf8');
+      });
+      req.on('end', () => {
+        got.push({ signature: req.headers['x-merchant-signature'] as string | undefined, body: text });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (server.address() as { port: number }).port;
+      sandbox.setWebhookUrl(`http://127.0.0.1:${port}/hook`);
+      const order = (await (await create({ amount: '3', currency: 'USDT', network: 'TRC20' })).json()) as {
+        id: string;
+      };
+      sandbox.buyer(order.id, 'pay');
+      await sandbox.flushWebhooks();
+      const delivery = got.find((item) => item.body.includes(order.id));
+      expect(delivery?.body).toContain('"event":"payment.confirmed"');
+      const { verifyWebhookSignature } = await import('../../gateways/mpchat/signature.js');
+      expect(
+        verifyWebhookSignature({
+          rawBody: delivery?.body ?? '',
+          header: delivery?.signature,
+          secret: sandbox.webhookSecret,
+          now: clock,
+        }),
+      ).toMatchObject({ ok: true });
+      sandbox.setWebhookUrl(undefined);
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
+  it('shows tx_hash only when asked to, and keeps the first transfer’s hash', async () => {
+    expect(sandbox.order((sandbox.orders()[0] as { id: string }).id)).not.toHaveProperty('tx_hash');
+    const withHashes = await startMpChatSandbox({ txHashes: true, now: () => clock });
+    try {
+      const res = await fetch(`${withHashes.url}/v1/orders`, {
+        method: 'POST',
+        headers: {
+          Authorization: authorizationHeader(DEFAULT_MPCHAT_KEY_ID, DEFAULT_MPCHAT_SECRET, clock),
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify({ amount: '10', currency: 'USDT', network: 'TRC20' }),
+      });
+      const order = (await res.json()) as { id: string; tx_hash?: string };
+      expect(order.tx_hash).toBeUndefined();
+      const first = withHashes.pay(order.id, '2', { confirm: false }).tx_hash;
+      expect(first).toMatch(/^[0-9a-f]{64}$/);
+      expect(withHashes.pay(order.id, '8').tx_hash).toBe(first);
+    } finally {
+      await withHashes.close();
+    }
+  });
+});

@@ -50,7 +50,19 @@ export interface MpChatSandboxOptions {
   /** Wait before retry n (the last value repeats). Default [1000, 5000, 25000]. */
   readonly webhookRetryDelaysMs?: readonly number[] | undefined;
   readonly webhookMaxAttempts?: number | undefined;
+  /**
+   * Show a `tx_hash` on orders that received money. Off by default: the docs we read show no such
+   * field, so the adapter must work without it.
+   */
+  readonly txHashes?: boolean | undefined;
 }
+
+/**
+ * What the buyer does on the hosted checkout: pay the order amount, half of it, 10 % more, a
+ * chosen amount, or walk away (`abandon`: nothing changes; MPChat has no cancel), or let the
+ * order run out (`expire`).
+ */
+export type MpChatBuyerAction = 'pay' | 'underpay' | 'overpay' | 'custom' | 'abandon' | 'expire';
 
 export interface MpChatSandboxFaults {
   /** Added before every API answer. */
@@ -97,6 +109,19 @@ export interface MpChatSandbox {
   expire(id: string): Record<string, unknown>;
   setStatus(id: string, status: SandboxOrderStatus): Record<string, unknown>;
   setKeyActive(keyId: string, active: boolean): void;
+  /**
+   * The buyer acts on the hosted page of order `id`, as clicking would (no browser needed).
+   * Returns the order after it and where the browser is sent next: the order's `return_url` as
+   * given (MPChat signs nothing there and adds no documented parameter; it is never proof), or
+   * undefined when the order has none. Webhooks go out as for a real click (see flushWebhooks).
+   */
+  buyer(
+    id: string,
+    action?: MpChatBuyerAction,
+    options?: { amount?: string; confirm?: boolean },
+  ): { order: Record<string, unknown>; returnUrl: string | undefined };
+  /** The merchant default webhook URL, changed at runtime (the daemon's port is known late). */
+  setWebhookUrl(url: string | undefined): void;
   flushWebhooks(): Promise<void>;
   close(): Promise<void>;
 }
@@ -204,6 +229,7 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
   const abort = new AbortController();
   const rateWindows = new Map<string, { start: number; count: number }>();
   let deliverySeq = 0;
+  let defaultWebhookUrl = options.webhookUrl;
   let publicUrl = '';
   let closed = false;
 
@@ -228,7 +254,7 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
       .filter((endpoint) => endpoint.events.includes(event))
       .map((endpoint) => endpoint.url);
     if (registered.length > 0) return registered;
-    return options.webhookUrl ? [options.webhookUrl] : [];
+    return defaultWebhookUrl ? [defaultWebhookUrl] : [];
   }
 
   async function attempt(
@@ -308,6 +334,7 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
     orderTtlMs: options.orderTtlMs ?? 30 * 60 * 1000,
     publicUrl: () => publicUrl,
     emit,
+    txHashes: options.txHashes,
   });
 
   // ---- API ----------------------------------------------------------------------------------
@@ -472,6 +499,36 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
 
   // ---- hosted checkout ------------------------------------------------------------------------
 
+  /** One buyer action on an order, shared by the hosted page's buttons and `buyer()`. */
+  function act(
+    order: SandboxOrder,
+    action: string,
+    extra: { amount?: string; confirm?: boolean } = {},
+  ): void {
+    const payOptions = extra.confirm === undefined ? {} : { confirm: extra.confirm };
+    switch (action) {
+      case 'pay':
+        state.pay(order, textFromMicro(order.orderMicro), payOptions);
+        return;
+      case 'underpay':
+        state.pay(order, textFromMicro(order.orderMicro / 2n), payOptions);
+        return;
+      case 'overpay':
+        state.pay(order, textFromMicro(order.orderMicro + order.orderMicro / 10n), payOptions);
+        return;
+      case 'custom':
+        state.pay(order, extra.amount ?? '', payOptions);
+        return;
+      case 'expire':
+        state.expire(order);
+        return;
+      case 'abandon':
+        return;
+      default:
+        throw new ApiError(400, 'unknown action');
+    }
+  }
+
   async function checkout(req: IncomingMessage, res: ServerResponse, id: string): Promise<void> {
     const order = state.find(id);
     if (!order) {
@@ -486,15 +543,8 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
     if (req.method === 'POST') {
       const form = new URLSearchParams((await readBody(req)).toString('utf8'));
       const action = form.get('action');
-      const amount = textFromMicro(order.orderMicro);
       try {
-        if (action === 'expire') state.expire(order);
-        else if (action === 'full') state.pay(order, amount);
-        else if (action === 'underpay') state.pay(order, textFromMicro(order.orderMicro / 2n));
-        else if (action === 'overpay')
-          state.pay(order, textFromMicro(order.orderMicro + order.orderMicro / 10n));
-        else if (action === 'custom') state.pay(order, (form.get('amount') ?? '').trim());
-        else throw new ApiError(400, 'unknown action');
+        act(order, action === 'full' ? 'pay' : (action ?? ''), { amount: (form.get('amount') ?? '').trim() });
       } catch (error) {
         if (!(error instanceof ApiError)) throw error;
         send(res, error.status, 'text/html; charset=utf-8', messagePage(order.orderNumber, error.message));
@@ -507,6 +557,7 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
         messagePage(
           order.orderNumber,
           `Order is now ${order.status}; received ${textFromMicro(order.receivedMicro)} USDT.`,
+          order.returnUrl ?? undefined,
         ),
       );
       return;
@@ -584,6 +635,14 @@ export async function startMpChatSandbox(options: MpChatSandboxOptions = {}): Pr
     confirm: (id) => state.orderJson(state.confirm(orderOrThrow(id))),
     expire: (id) => state.orderJson(state.expire(orderOrThrow(id))),
     setStatus: (id, status) => state.orderJson(state.setStatus(orderOrThrow(id), status)),
+    buyer: (id, action = 'pay', buyerOptions = {}) => {
+      const order = orderOrThrow(id);
+      act(order, action, buyerOptions);
+      return { order: state.orderJson(order), returnUrl: order.returnUrl ?? undefined };
+    },
+    setWebhookUrl: (url) => {
+      defaultWebhookUrl = url;
+    },
     setKeyActive: (keyId, active) => {
       const key = keys.get(keyId);
       if (!key) throw new Error(`no MPChat sandbox key ${keyId}`);

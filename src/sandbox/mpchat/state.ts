@@ -55,6 +55,8 @@ export interface SandboxOrder {
   readonly createdAt: Date;
   readonly expireAt: Date;
   paidAt: Date | null;
+  /** Hash of the first transfer received (shown only with the `txHashes` option). */
+  txHash: string | null;
 }
 
 export interface SandboxWebhookEndpoint {
@@ -111,6 +113,8 @@ export class SandboxState {
       readonly orderTtlMs: number;
       readonly publicUrl: () => string;
       readonly emit: EmitOrderEvent;
+      /** Show `tx_hash` on orders that received money (a field name the docs do not show). */
+      readonly txHashes?: boolean | undefined;
     },
   ) {}
 
@@ -162,6 +166,7 @@ export class SandboxState {
       paid_at: order.paidAt?.toISOString() ?? null,
       metadata: order.metadata,
       created_at: order.createdAt.toISOString(),
+      ...(this.options.txHashes && order.txHash ? { tx_hash: order.txHash } : {}),
     };
   }
 
@@ -177,6 +182,7 @@ export class SandboxState {
       network: order.network,
       paid_at: order.paidAt?.toISOString() ?? null,
       metadata: order.metadata,
+      ...(this.options.txHashes && order.txHash ? { tx_hash: order.txHash } : {}),
     };
   }
 
@@ -259,6 +265,7 @@ export class SandboxState {
       createdAt: at,
       expireAt: new Date(at.getTime() + this.options.orderTtlMs),
       paidAt: null,
+      txHash: null,
     };
     this.orders.set(order.id, order);
     if (key !== null) this.idempotency.set(`${merchantId}\u0000${key}`, { orderId: order.id, fingerprint });
@@ -280,8 +287,11 @@ export class SandboxState {
     this.refresh(order);
     const micro = microFromText(amount);
     if (micro === undefined || micro <= 0n) throw new ApiError(400, 'invalid amount');
+    const hash =
+      order.network === 'TRC20' ? randomBytes(32).toString('hex') : `0x${randomBytes(32).toString('hex')}`;
     if (order.status === 'EXPIRED') {
       order.receivedMicro += micro;
+      order.txHash ??= hash;
       order.status = 'EXPIRED_PAID';
       return order;
     }
@@ -289,6 +299,8 @@ export class SandboxState {
       throw new ApiError(409, `order is ${order.status}`);
     }
     order.receivedMicro += micro;
+    // The first transfer names the order's payment; a top-up does not rename it.
+    order.txHash ??= hash;
     order.status = 'CONFIRMING';
     if (options.confirm !== false) this.confirm(order);
     return order;

@@ -5,6 +5,7 @@ import { messagePage, payPage } from './pages.js';
 import {
   type AttemptResult,
   isPayOutcome,
+  type OtherCode,
   type PayOutcome,
   type SandboxOrder,
   TiloPayApiError,
@@ -105,7 +106,10 @@ export interface TiloPaySandbox {
    * The buyer pays (default approved) on the order's latest unused page, as clicking on it would.
    * Sends the notice when a webhook URL is set, and returns the redirect the browser would follow.
    */
-  pay(orderNumber: string, outcome?: PayOutcome): Promise<{ redirectUrl: string; tpt: string; code: string }>;
+  pay(
+    orderNumber: string,
+    outcome?: PayOutcome | OtherCode,
+  ): Promise<{ redirectUrl: string; tpt: string; code: string }>;
   /** A pending SINPE attempt settles; the notice goes out as TiloPay's would. */
   settle(orderNumber: string, approved?: boolean): Promise<{ tpt: string; code: string }>;
   /** Every token issued so far stops working (as after its expiry). */

@@ -11,6 +11,15 @@ import { computeOrderHash, type TiloPayCredentials } from '../../gateways/tilopa
 /** A buyer's choice on the hosted page, or a test's. */
 export type PayOutcome = 'approved' | 'declined' | 'insufficient_funds' | 'cancelled' | 'pending';
 
+/**
+ * An attempt ending with a code of the test's choosing: TiloPay answers many codes the page's
+ * buttons do not offer (43, 51, 82, 98 [3p], and undocumented ones).
+ */
+export interface OtherCode {
+  readonly code: string;
+  readonly description?: string | undefined;
+}
+
 export interface SandboxAttempt {
   /** TiloPay transaction id (`tpt`). */
   readonly tpt: string;
@@ -252,12 +261,15 @@ export class TiloPayState {
   }
 
   /** The buyer finishes a hosted page with this outcome. Each page takes one attempt. */
-  payPage(page: SandboxPage, outcome: PayOutcome): AttemptResult {
+  payPage(page: SandboxPage, outcome: PayOutcome | OtherCode): AttemptResult {
     const order = this.orders.get(page.orderNumber);
     if (!order) throw new Error(`no order ${page.orderNumber}`);
     if (page.used) throw new TiloPayApiError(410, { message: 'This payment page was already used.' });
     page.used = true;
-    const { code, description } = OUTCOMES[outcome];
+    const { code, description } =
+      typeof outcome === 'string'
+        ? OUTCOMES[outcome]
+        : { code: outcome.code, description: outcome.description ?? `Code ${outcome.code}.` };
     const approved = outcome === 'approved';
     const attempt: SandboxAttempt = {
       tpt: String(this.nextTpt++),

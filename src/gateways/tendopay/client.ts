@@ -8,7 +8,7 @@ import {
   protocolError,
   TENDOPAY_GATEWAY_ID,
 } from './errors.js';
-import { DESCRIPTION_MAX, moneyFromPesosText, pesosText } from './order.js';
+import { type CentavosPolicy, DESCRIPTION_MAX, moneyFromPesosText, pesosText } from './order.js';
 import { orderResponseSchema, tokenResponseSchema, transactionSchema } from './schemas.js';
 import { SIGNATURE_FIELD, verifyTendoPayFields, withSignature } from './signature.js';
 import { type TendoPayOutcome, tendoPayOutcome } from './status.js';
@@ -59,8 +59,10 @@ export interface TendoPayAddress {
 /** One order = one attempt: a fresh merchantOrderId every time (see order.ts merchantOrderIdFor). */
 export interface TendoPayOrderInput {
   readonly merchantOrderId: string;
-  /** PHP, whole pesos (centavos refused: spec §8 leaves them open). */
+  /** PHP; whole pesos go as "1500", centavos as `centavos` says (spec §8 leaves them open). */
   readonly amount: Money;
+  /** Default 'refuse'. */
+  readonly centavos?: CentavosPolicy | undefined;
   /** Where the buyer comes back with the signed result; must not carry tp_* query keys of its own. */
   readonly redirectUrl: string;
   /** At most 50 characters; tendoPayDescription() makes one. */
@@ -144,7 +146,7 @@ export function orderFields(input: TendoPayOrderInput): Record<string, string | 
     }
   }
   const fields: Record<string, string | undefined> = {
-    tp_amount: pesosText(input.amount),
+    tp_amount: pesosText(input.amount, input.centavos),
     tp_currency: input.amount.currency,
     tp_merchant_order_id: input.merchantOrderId,
     tp_redirect_url: input.redirectUrl,

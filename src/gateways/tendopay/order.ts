@@ -11,7 +11,7 @@ export const DESCRIPTION_MAX = 50;
 
 /**
  * How long an unused authorize_url is offered before we make a new order. TendoPay documents no
- * expiry (spec §7), so this is ours; it should become a config option.
+ * expiry (spec §7), so this is ours (gateway option orderTtlMs, config tendopay.orderTtlHours).
  */
 export const DEFAULT_ORDER_TTL_MS = 24 * 60 * 60 * 1000;
 
@@ -42,19 +42,29 @@ export function parseMerchantOrderId(
 }
 
 /**
- * `tp_amount` text for an invoice amount: integer pesos, e.g. "1500". The docs type it Integer;
- * whether centavos are accepted is open (spec §8), so an amount with centavos is refused here
- * rather than rounded or sent as a guess.
+ * What to do with an invoice that has centavos (spec §8 leaves open whether tp_amount takes them):
+ * send them as a 2-decimal string, the spec's recommendation, or refuse the invoice.
  */
-export function pesosText(amount: Money): string {
+export type CentavosPolicy = 'decimal_string' | 'refuse';
+
+/**
+ * `tp_amount` text for an invoice amount: integer pesos when the amount is whole ("1500"), as the
+ * docs type it Integer. With centavos, a 2-decimal string ("1234.50") under 'decimal_string',
+ * otherwise refused rather than rounded or sent as a guess.
+ */
+export function pesosText(amount: Money, centavos: CentavosPolicy = 'refuse'): string {
   if (amount.currency !== TENDOPAY_CURRENCY)
     throw inputError(`TendoPay only charges in PHP, not ${amount.currency}`);
   if (!Number.isSafeInteger(amount.minor) || amount.minor <= 0)
     throw inputError('the amount must be a positive integer number of minor units');
   const decimal = formatMinorAsDecimal(amount.minor, amount.decimals);
   const [whole = '', fraction = ''] = decimal.split('.');
-  if (/[1-9]/.test(fraction)) throw inputError(`TendoPay takes whole pesos; ${decimal} PHP has centavos`);
-  return whole;
+  if (!/[1-9]/.test(fraction)) return whole;
+  if (centavos === 'refuse') throw inputError(`TendoPay takes whole pesos; ${decimal} PHP has centavos`);
+  // Only centavos can be written: a third decimal (a currency set up with more) is not rounded away.
+  if (/[1-9]/.test(fraction.slice(PHP_DECIMALS)))
+    throw inputError(`${decimal} PHP has fractions of a centavo`);
+  return `${whole}.${fraction.slice(0, PHP_DECIMALS).padEnd(PHP_DECIMALS, '0')}`;
 }
 
 /** An amount text TendoPay sent ("1500", "1500.5") as PHP Money in centavos, never via a float. */

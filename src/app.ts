@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { ConfigError } from './config/load.js';
-import type { Config } from './config/schema.js';
+import { accountOf, type Config } from './config/schema.js';
 import { exclusionOf, type Invoice, isPayable, type PublishScope } from './domain/invoice.js';
 import { referencePrefixFor } from './domain/reference.js';
 import type { Gateway, LinkRecord } from './gateways/gateway.js';
@@ -219,7 +219,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     byAccount[match[2]] = value;
     storedSecrets[match[1]] = byAccount;
   }
-  const gateways = createGateways(config, options.fetch, storedSecrets);
+  const gateways = createGateways(config, options.fetch, storedSecrets, now);
   const companies: CompanyRoute[] = config.companies.map((company) => {
     const gateway = gateways.get(company.gateway);
     if (!gateway)
@@ -230,7 +230,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
       companyId: company.odooCompanyId,
       journalId: company.journalId,
       gateway,
-      merchantAccount: company.mytpeInstanceId,
+      merchantAccount: accountOf(company),
     };
   });
   const gatewayName = (row: { gateway: string }) => gateways.get(row.gateway)?.displayName ?? row.gateway;
@@ -559,7 +559,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
           );
         } else {
           lines.push(
-            `${gateway.displayName} ${merchantAccount}: webhooks go to ${url}; it already had a secret, which it does not show again: configure it (gateways.${gateway.id}.webhookSecrets) or run with --regenerate`,
+            `${gateway.displayName} ${merchantAccount}: webhooks go to ${url}; it already had a secret, which it does not show again: configure it (${gateway.webhookSetup.secretKey(merchantAccount)})${gateway.webhookSetup.regenerates ? ' or run with --regenerate' : ''}`,
           );
         }
       }

@@ -76,6 +76,26 @@ describe('loadConfig', () => {
     );
   });
 
+  it("fills the other gateways' default account from their environment variables", () => {
+    const { cwd, file } = withFile(
+      JSON.stringify({
+        ...valid,
+        http: { publicUrl: 'https://pay.example.com', paySecret: 'p'.repeat(32) },
+        companies: [{ odooCompanyId: 1, journalId: 7, gateway: 'tilopay' }],
+        gateways: { tilopay: {} },
+      }),
+    );
+    const { config } = loadConfig({
+      cwd,
+      file,
+      env: { TILOPAY_API_KEY: 'tp-key-1', TILOPAY_API_USER: 'tp-user', TILOPAY_API_PASSWORD: 'tp-pass-1' },
+    });
+    expect(config.gateways.tilopay?.accounts).toEqual({
+      default: { apiKey: 'tp-key-1', apiUser: 'tp-user', apiPassword: 'tp-pass-1' },
+    });
+    expect(secretValues(config)).toEqual(expect.arrayContaining(['tp-key-1', 'tp-pass-1']));
+  });
+
   it('names the key and the fix for each bad value', () => {
     const bad = {
       ...valid,

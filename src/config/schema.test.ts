@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadConfig, unknownKeys } from './load.js';
-import { configSchema } from './schema.js';
+import { accountOf, configSchema } from './schema.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -136,5 +136,79 @@ describe('store.retentionDays', () => {
         'retentionDays',
       ]);
     }
+  });
+});
+
+describe('companies on the other gateways', () => {
+  const odoo = { url: 'https://erp.example.com', db: 'prod', login: 'bot', password: 'pw-123456' };
+  const http = { publicUrl: 'https://pay.example.com', paySecret: 'x'.repeat(32) };
+  const tilopay = { accounts: { default: { apiKey: 'k', apiUser: 'u', apiPassword: 'p' } } };
+  const issues = (config: unknown) => {
+    const result = configSchema.safeParse(config);
+    return result.success
+      ? []
+      : result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);
+  };
+
+  it('take the account named in the company, "default" when none is', () => {
+    const config = configSchema.parse({
+      odoo,
+      http,
+      companies: [
+        { odooCompanyId: 1, journalId: 7, gateway: 'tilopay' },
+        { odooCompanyId: 2, journalId: 8, gateway: 'tilopay', account: 'panama' },
+      ],
+      gateways: {
+        tilopay: {
+          accounts: { ...tilopay.accounts, panama: { apiKey: 'k2', apiUser: 'u2', apiPassword: 'p2' } },
+        },
+      },
+    });
+    expect(config.companies.map(accountOf)).toEqual(['default', 'panama']);
+    expect(config.gateways.tilopay?.baseUrl).toBe('https://app.tilopay.com/api/v1');
+    expect(config.gateways.tilopay?.orderTtlMinutes).toBe(120);
+  });
+
+  it('refuse a gateway that is not configured, an account it does not have, and no public address', () => {
+    expect(issues({ odoo, companies: [{ odooCompanyId: 1, journalId: 7, gateway: 'tendopay' }] })).toEqual([
+      'companies.0.gateway: uses tendopay, so gateways.tendopay must be configured',
+      'http.publicUrl: must be set when a company uses tendopay (its orders expire, so customers go through the pay page, and it sends them back to <publicUrl>/return/tendopay)',
+    ]);
+    expect(
+      issues({
+        odoo,
+        http,
+        companies: [{ odooCompanyId: 1, journalId: 7, gateway: 'tilopay', account: 'panamá' }],
+        gateways: { tilopay },
+      }),
+    ).toEqual([
+      'companies.0.account: names account "panamá", which gateways.tilopay.accounts does not have (it has default)',
+    ]);
+    expect(
+      issues({ odoo, companies: [{ odooCompanyId: 1, journalId: 7, gateway: 'mytpe' }], gateways: {} })[1],
+    ).toBe(
+      "companies.0.mytpeInstanceId: must be the uuid of the MyTPE Pay instance that owns this company's links",
+    );
+  });
+
+  it('take http only on loopback, for the public address and the gateways', () => {
+    expect(issues({ http: { publicUrl: 'http://127.0.0.1:8089', paySecret: 'x'.repeat(32) } })).toEqual([]);
+    expect(issues({ http: { publicUrl: 'http://pay.example.com', paySecret: 'x'.repeat(32) } })).toEqual([
+      'http.publicUrl: must be the https address the daemon is reached at, e.g. https://pay.example.com (http only on 127.0.0.1 or localhost)',
+    ]);
+    expect(
+      issues({ gateways: { tendopay: { baseUrl: 'http://sandbox.tendopay.ph', accounts: {} } } }),
+    ).toEqual([
+      'gateways.tendopay.baseUrl: must be https (http only on 127.0.0.1 or localhost, for the sandboxes)',
+      'gateways.tendopay.accounts: must name at least one account, e.g. { "default": { … } }',
+    ]);
+  });
+
+  it('keep MPChat amounts as decimal text', () => {
+    const mpchat = { baseUrl: 'https://api.mpchat.com', accounts: { default: { keyId: 'k', secret: 's' } } };
+    expect(configSchema.parse({ gateways: { mpchat } }).gateways.mpchat?.tolerancePercent).toBe('0.01');
+    expect(issues({ gateways: { mpchat: { ...mpchat, usdtPerUsd: 0.99 } } })).toEqual([
+      'gateways.mpchat.usdtPerUsd: Invalid input: expected string, received number',
+    ]);
   });
 });

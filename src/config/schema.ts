@@ -56,14 +56,19 @@ const odooSchema = z.object({
   allowNeutralized: z.boolean().default(false),
 });
 
+export const GATEWAY_IDS = ['mytpe', 'tilopay', 'tendopay', 'mpchat'] as const;
+export type GatewayId = (typeof GATEWAY_IDS)[number];
+
 const companySchema = z.object({
   /** res.company id in Odoo. */
   odooCompanyId: z.number().int().positive(),
   /** account.journal id (type bank or cash) that receives the payments. */
   journalId: z.number().int().positive(),
-  gateway: z.enum(['mytpe']).default('mytpe'),
-  /** MyTPE Pay instance uuid that owns this company's links. */
-  mytpeInstanceId: z.string().min(1),
+  gateway: z.enum(GATEWAY_IDS).default('mytpe'),
+  /** MyTPE Pay instance uuid that owns this company's links (gateway mytpe). */
+  mytpeInstanceId: z.string().min(1).optional(),
+  /** The name of this company's credentials under gateways.<gateway>.accounts (other gateways); "default" when left out. */
+  account: z.string().min(1).optional(),
 });
 
 const mytpeSchema = z.object({
@@ -81,6 +86,108 @@ const mytpeSchema = z.object({
   webhookSecrets: z.record(z.string(), z.string().min(1)).default({}),
   timeoutMs: z.number().int().positive().default(15_000),
 });
+
+/** A gateway's API address: https, or http on this machine (the sandboxes). */
+const apiBaseUrl = (example: string) =>
+  z
+    .url({ message: `must be the gateway's API base URL, e.g. ${example}` })
+    .refine(isHttpsOrLoopback, 'must be https (http only on 127.0.0.1 or localhost, for the sandboxes)');
+
+/** Credentials by account name; companies pick one with `account` ("default" unless said). */
+const accountsOf = <Shape extends z.core.$ZodShape>(shape: Shape) =>
+  z.record(z.string().min(1), z.object(shape)).refine((accounts) => Object.keys(accounts).length > 0, {
+    message: 'must name at least one account, e.g. { "default": { … } }',
+  });
+
+const tiloPaySchema = z.object({
+  /** One host serves test and live keys; the credentials decide (TiloPay spec §1). */
+  baseUrl: apiBaseUrl('https://app.tilopay.com/api/v1').default('https://app.tilopay.com/api/v1'),
+  accounts: accountsOf({
+    apiKey: z.string().min(1, 'must be the TiloPay API key (env TILOPAY_API_KEY)'),
+    apiUser: z.string().min(1, 'must be the TiloPay API user (env TILOPAY_API_USER)'),
+    apiPassword: z.string().min(1, 'must be the TiloPay API password (env TILOPAY_API_PASSWORD)'),
+  }),
+  currencies: z
+    .array(z.enum(['CRC', 'USD']))
+    .min(1)
+    .default(['CRC', 'USD']),
+  /** How long one hosted page is offered; past it the pay page makes a new one (TiloPay documents no expiry). */
+  orderTtlMinutes: z
+    .number()
+    .int()
+    .min(5)
+    .max(7 * 24 * 60)
+    .default(120),
+  timeoutMs: z.number().int().positive().default(30_000),
+});
+
+const tendoPaySchema = z.object({
+  // No default: a production config that left it out must not fall on the sandbox host, or the reverse.
+  baseUrl: apiBaseUrl('https://app.tendopay.ph (production) or https://sandbox.tendopay.ph'),
+  accounts: accountsOf({
+    clientId: z.string().min(1, 'must be the TendoPay client id (env TENDOPAY_CLIENT_ID)'),
+    clientSecret: z.string().min(1, 'must be the TendoPay client secret (env TENDOPAY_CLIENT_SECRET)'),
+  }),
+  /** How long an unused order is offered; TendoPay documents no expiry (spec §7). */
+  orderTtlHours: z
+    .number()
+    .int()
+    .min(1)
+    .max(30 * 24)
+    .default(24),
+  /**
+   * An invoice with centavos: sent as "1234.50" (the spec's recommendation) or refused with a note
+   * (if TendoPay turns out to take whole pesos only).
+   */
+  centavos: z.enum(['decimal_string', 'refuse']).default('decimal_string'),
+  timeoutMs: z.number().int().positive().default(15_000),
+});
+
+const decimalText = z.string().regex(/^\d+(\.\d+)?$/, 'must be a decimal written as text, e.g. "0.5"');
+
+const mpChatSchema = z.object({
+  baseUrl: apiBaseUrl('https://api.mpchat.com (production) or https://api-sandbox.mpchat.com'),
+  accounts: accountsOf({
+    keyId: z.string().min(1, 'must be the MPChat API key id (env MPCHAT_KEY_ID)'),
+    secret: z.string().min(1, 'must be the MPChat API secret (env MPCHAT_SECRET)'),
+    /** The signing secret MPChat shows for our webhook endpoint (env MPCHAT_WEBHOOK_SECRET). */
+    webhookSecret: z.string().min(1).optional(),
+  }),
+  network: z.enum(['TRC20', 'ERC20']).default('TRC20'),
+  /** Underpayment MPChat still marks PAID, in percent; the short payment is registered as partial. */
+  tolerancePercent: decimalText.default('0.01'),
+  /** A PAID order above its amount settles the invoice, or goes to a person. */
+  overpayment: z.enum(['settle', 'needs_person']).default('settle'),
+  /** USDT per 1 USD; "1" takes USDT at par. */
+  usdtPerUsd: decimalText.default('1'),
+  /** Invoice currencies taken, converted to USD at Odoo's rate of the invoice date. */
+  invoiceCurrencies: z
+    .array(z.string().regex(/^[A-Z]{3}$/))
+    .min(1)
+    .default(['USD']),
+  /** What MPChat's webhook HMAC covers (the docs are unclear, spec §5): see the gateway README. */
+  webhookSigning: z
+    .object({
+      layout: z.enum(['timestamp.body', 'body', 'timestamp_body']).default('timestamp.body'),
+      keyEncoding: z.enum(['utf8', 'hex']).default('utf8'),
+      toleranceSeconds: z.number().int().min(1).default(300),
+    })
+    .default({ layout: 'timestamp.body', keyEncoding: 'utf8', toleranceSeconds: 300 }),
+  timeoutMs: z.number().int().positive().default(15_000),
+});
+
+function isHttpsOrLoopback(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || (url.protocol === 'http:' && isLoopbackHost(url.hostname));
+  } catch {
+    return false;
+  }
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(hostname);
+}
 
 const pipelineSchema = z.object({
   /** Invoices handled at once within a pass (Odoo and gateway calls in flight). */
@@ -121,9 +228,10 @@ const httpSchema = z.object({
    * emails, QR codes and chatter notes carry it instead of the gateway link.
    */
   publicUrl: z
-    .url({
-      protocol: /^https$/,
-      message: 'must be the https address the daemon is reached at, e.g. https://pay.example.com',
+    .url({ message: 'must be the https address the daemon is reached at, e.g. https://pay.example.com' })
+    .refine(isHttpsOrLoopback, {
+      message:
+        'must be the https address the daemon is reached at, e.g. https://pay.example.com (http only on 127.0.0.1 or localhost)',
     })
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
@@ -198,7 +306,14 @@ export const configSchema = z
   .object({
     odoo: odooSchema.optional(),
     companies: z.array(companySchema).default([]),
-    gateways: z.object({ mytpe: mytpeSchema.optional() }).default({}),
+    gateways: z
+      .object({
+        mytpe: mytpeSchema.optional(),
+        tilopay: tiloPaySchema.optional(),
+        tendopay: tendoPaySchema.optional(),
+        mpchat: mpChatSchema.optional(),
+      })
+      .default({}),
     store: z
       .object({
         path: z.string().min(1).default('var/paylink.db'),
@@ -230,14 +345,49 @@ export const configSchema = z
       });
     }
     config.companies.forEach((company, index) => {
-      if (company.gateway === 'mytpe' && !config.gateways.mytpe) {
+      const at = ['companies', index];
+      if (company.gateway === 'mytpe') {
+        if (!config.gateways.mytpe) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'gateway'],
+            message: 'uses mytpe, so gateways.mytpe (apiKey, apiSecret) must be configured',
+          });
+        }
+        if (!company.mytpeInstanceId) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...at, 'mytpeInstanceId'],
+            message: "must be the uuid of the MyTPE Pay instance that owns this company's links",
+          });
+        }
+        return;
+      }
+      const section = config.gateways[company.gateway];
+      if (!section) {
         ctx.addIssue({
           code: 'custom',
-          path: ['companies', index, 'gateway'],
-          message: 'uses mytpe, so gateways.mytpe (apiKey, apiSecret) must be configured',
+          path: [...at, 'gateway'],
+          message: `uses ${company.gateway}, so gateways.${company.gateway} must be configured`,
+        });
+      } else if (!Object.hasOwn(section.accounts, accountOf(company))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...at, 'account'],
+          message: `names account "${accountOf(company)}", which gateways.${company.gateway}.accounts does not have (it has ${Object.keys(section.accounts).join(', ')})`,
         });
       }
     });
+    // Their checkout orders live minutes to hours: the customer must always come through the pay
+    // page, which makes a fresh order, and the gateway must have our return address.
+    const orderStyle = config.companies.find((company) => company.gateway !== 'mytpe');
+    if (orderStyle && !config.http.publicUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['http', 'publicUrl'],
+        message: `must be set when a company uses ${orderStyle.gateway} (its orders expire, so customers go through the pay page, and it sends them back to <publicUrl>/return/${orderStyle.gateway})`,
+      });
+    }
     if (config.http.publicUrl && !config.http.paySecret) {
       ctx.addIssue({
         code: 'custom',
@@ -253,8 +403,16 @@ export const configSchema = z
   });
 
 export type Config = z.infer<typeof configSchema>;
+
+/** The gateway account a company's links are made in: its MyTPE instance, or its credentials' name. */
+export function accountOf(company: z.infer<typeof companySchema>): string {
+  return company.gateway === 'mytpe' ? (company.mytpeInstanceId ?? '') : (company.account ?? 'default');
+}
 export type OdooConfig = z.infer<typeof odooSchema>;
 export type CompanyConfig = z.infer<typeof companySchema>;
 export type MyTpeConfig = z.infer<typeof mytpeSchema>;
+export type TiloPayConfig = z.infer<typeof tiloPaySchema>;
+export type TendoPayConfig = z.infer<typeof tendoPaySchema>;
+export type MpChatConfig = z.infer<typeof mpChatSchema>;
 export type MailConfig = z.infer<typeof mailSchema>;
 export type PipelineConfig = z.infer<typeof pipelineSchema>;

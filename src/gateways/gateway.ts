@@ -286,6 +286,10 @@ export interface Gateway {
 }
 
 export interface WebhookSetup {
+  /** Whether `regenerate` can get a new secret through the API (MyTPE yes; MPChat's is set in its dashboard). */
+  readonly regenerates: boolean;
+  /** Where in the config the secret goes when the gateway does not show it again. */
+  secretKey(merchantAccount: string): string;
   /**
    * Points the account's webhooks at `url`. The secret comes back when the gateway shows it (the
    * first time, or after `regenerate`); undefined when the account already had one it masks.

@@ -142,18 +142,24 @@ export class PayPageService {
    */
   private async linkFor(route: CompanyRoute, invoice: Invoice): Promise<string | undefined> {
     const { links, steps } = this.deps;
-    let row: LinkRow | undefined = links.currentForInvoice(invoice.id);
-    if (row && row.state !== 'open' && row.state !== 'creating' && row.state !== 'writing_back')
-      row = undefined;
-    if (!row) {
-      row = steps.newLinkFor(route, invoice) ?? links.currentForInvoice(invoice.id);
-      if (!row) return undefined;
+    // Twice at most: a checkout order (on_visit gateways) found expired just now is renewed for
+    // the customer who is here, as the pipeline leaves it to the pay page.
+    for (let round = 0; round < 2; round++) {
+      let row: LinkRow | undefined = links.currentForInvoice(invoice.id);
+      if (row && row.state !== 'open' && row.state !== 'creating' && row.state !== 'writing_back')
+        row = undefined;
+      if (!row) {
+        row = steps.newLinkFor(route, invoice) ?? links.currentForInvoice(invoice.id);
+        if (!row) return undefined;
+      }
+      // An open link near its lifetime's end is looked at now (and replaced when it expired); a
+      // new one is made and put on the invoice. What is open after that was just checked.
+      await steps.advance(row, { invoice });
+      const current = links.currentForInvoice(invoice.id);
+      if (current?.state === 'open' && current.linkUrl) return current.linkUrl;
+      if (current || links.byId(row.id)?.state !== 'expired') return undefined;
     }
-    // An open link near its lifetime's end is looked at now (and replaced when it expired); a
-    // new one is made and put on the invoice. What is open after that was just checked.
-    await steps.advance(row, { invoice });
-    const current = links.currentForInvoice(invoice.id);
-    return current?.state === 'open' && current.linkUrl ? current.linkUrl : undefined;
+    return undefined;
   }
 
   private async render(invoice: Invoice, page: DistributivePick): Promise<PayPageAnswer> {

@@ -529,6 +529,10 @@ export class Pipeline {
     if (invoice.linkId && !links.byLinkId(company.gateway.id, invoice.linkId)) {
       return { adopt: invoice, company };
     }
+    // A checkout order that expired unvisited is renewed by the pay page when the customer comes,
+    // not by every sweep (Gateway.renewal 'on_visit').
+    if (company.gateway.renewal === 'on_visit' && links.ofInvoice(invoice.id).at(-1)?.state === 'expired')
+      return undefined;
     if (!isPayable(invoice)) return undefined;
     // Out of the merchant's scope: left alone, and not counted as work.
     if (isBeforeScope(invoice, this.deps.scope) || exclusionOf(invoice, this.deps.scope)) return undefined;

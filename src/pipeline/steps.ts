@@ -565,8 +565,10 @@ export class LinkSteps {
   ): Promise<StepResult> {
     const { links, log } = this.deps;
     const invoice = await this.invoiceFor(row);
+    // The same amount rule as on an open link: a late payment is registered only as asked.
+    const problem = payment.needsPerson ?? paymentProblem(row, [payment]);
     const needed =
-      payment.needsPerson === undefined &&
+      problem === undefined &&
       invoice !== undefined &&
       isPayable(invoice) &&
       invoice.residual.currency === payment.amount.currency &&
@@ -592,8 +594,9 @@ export class LinkSteps {
         );
       return { outcome: next ? 'paid' : 'unchanged', row: next };
     }
-    const reason =
-      row.state === 'expired'
+    const reason = problem
+      ? `${problem}, on a link that had ${row.state === 'expired' ? 'expired' : 'been archived'}`
+      : row.state === 'expired'
         ? `the payment arrived on a link that had expired and was replaced, and the invoice is ${invoice ? describeInvoice(invoice) : 'gone'}`
         : `the payment arrived on a link archived because ${row.stateReason ?? 'the invoice changed'}`;
     const next = this.commit(

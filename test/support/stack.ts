@@ -1,21 +1,31 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { type App, createApp } from '../../src/app.js';
-import { type Config, configSchema } from '../../src/config/schema.js';
+import { type Config, configSchema, type GatewayId } from '../../src/config/schema.js';
 import { referencePrefixFor } from '../../src/domain/reference.js';
 import type { Scheduler } from '../../src/jobs/scheduler.js';
 import { createLogger } from '../../src/log.js';
 import type { MailTransport } from '../../src/mail/transport.js';
 import { listen } from '../../src/main.js';
+import {
+  type CustomerChoice,
+  type CustomerVisit,
+  type GatewaySandboxes,
+  visitPayAddress,
+} from '../../src/sandbox/customer.js';
+import { type MpChatSandbox, startMpChatSandbox } from '../../src/sandbox/mpchat/server.js';
 import { type MyTpeSandbox, startMyTpeSandbox } from '../../src/sandbox/mytpe/server.js';
 import {
   type OdooSandbox,
   type OdooSandboxOptions,
   startOdooSandbox,
 } from '../../src/sandbox/odoo/server.js';
+import { startTendoPaySandbox, type TendoPaySandbox } from '../../src/sandbox/tendopay/server.js';
+import { startTiloPaySandbox, type TiloPaySandbox } from '../../src/sandbox/tilopay/server.js';
 
 /**
  * Both sandboxes on loopback, a company with a bank journal, and apps of the real daemon wired to
@@ -24,6 +34,17 @@ import {
 export interface Stack {
   readonly odoo: OdooSandbox;
   readonly mytpe: MyTpeSandbox;
+  /** The company's gateway (StackOptions.gateway) and its sandbox. */
+  readonly gateway: GatewayId;
+  readonly sandboxes: GatewaySandboxes;
+  readonly tilopay?: TiloPaySandbox | undefined;
+  readonly tendopay?: TendoPaySandbox | undefined;
+  readonly mpchat?: MpChatSandbox | undefined;
+  /**
+   * A customer opens the invoice's pay address (x_paylink_url, the app must be served) and, on
+   * the gateway's page, pays, declines or walks away; then follows the way back to the daemon.
+   */
+  visit(invoiceId: number, choice?: CustomerChoice): Promise<CustomerVisit>;
   readonly companyId: number;
   readonly journalId: number;
   readonly partnerId: number;
@@ -67,6 +88,27 @@ export interface StackOptions {
   pipeline?: Partial<Config['pipeline']>;
   /** Skip the admin's setup step (fields, database identity) that a stack runs by default. */
   skipSetup?: boolean;
+  /**
+   * The company's gateway, default mytpe. The others get a company in their currency (CRC, PHP,
+   * USD), their sandbox, and a public address on a loopback port chosen now (they need one).
+   */
+  gateway?: GatewayId;
+}
+
+const CURRENCY_OF: Record<GatewayId, string> = {
+  mytpe: 'DZD',
+  tilopay: 'CRC',
+  tendopay: 'PHP',
+  mpchat: 'USD',
+};
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (!address || typeof address === 'string') throw new Error('no free port');
+  return address.port;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
@@ -86,9 +128,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const bot = odoo.bot;
   if (!bot) throw new Error('the stack needs the sandbox bot user');
   const mytpe = options.mytpe ?? (await startMyTpeSandbox());
+  const gateway = options.gateway ?? 'mytpe';
+  const sandboxNow = () => new Date(Date.now() + offsetMs);
+  const tilopay = gateway === 'tilopay' ? await startTiloPaySandbox({ now: sandboxNow }) : undefined;
+  const tendopay = gateway === 'tendopay' ? await startTendoPaySandbox({ now: sandboxNow }) : undefined;
+  const mpchat = gateway === 'mpchat' ? await startMpChatSandbox({ now: sandboxNow }) : undefined;
+  const sandboxes: GatewaySandboxes = { mytpe, tilopay, tendopay, mpchat };
   const companyId = odoo.models.createCompany({
     name: 'Test SARL',
-    currency: 'DZD',
+    currency: CURRENCY_OF[gateway],
     email: 'billing@test-sarl.example.com',
   });
   const journalId = odoo.models.createJournal({ name: 'Bank', type: 'bank', code: 'TBNK', companyId });
@@ -103,7 +151,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const logs: Stack['logs'] = [];
   const config = configSchema.parse({
     odoo: { url: odoo.url, db: odoo.db, login: bot.login, password: bot.password, timeoutMs: 5_000 },
-    companies: [{ odooCompanyId: companyId, journalId, gateway: 'mytpe', mytpeInstanceId: mytpe.instanceId }],
+    companies: [
+      gateway === 'mytpe'
+        ? { odooCompanyId: companyId, journalId, gateway, mytpeInstanceId: mytpe.instanceId }
+        : { odooCompanyId: companyId, journalId, gateway },
+    ],
     gateways: {
       mytpe: {
         baseUrl: `${mytpe.url}/api/v2/mytpe-pay`,
@@ -112,7 +164,48 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         webhookSecrets: { [mytpe.instanceId]: WEBHOOK_SECRET },
         timeoutMs: 5_000,
       },
+      ...(tilopay
+        ? {
+            tilopay: {
+              baseUrl: tilopay.apiBaseUrl,
+              accounts: { default: tilopay.credentials },
+              timeoutMs: 5_000,
+            },
+          }
+        : {}),
+      ...(tendopay
+        ? {
+            tendopay: {
+              baseUrl: tendopay.url,
+              accounts: { default: { clientId: tendopay.clientId, clientSecret: tendopay.clientSecret } },
+              timeoutMs: 5_000,
+            },
+          }
+        : {}),
+      ...(mpchat
+        ? {
+            mpchat: {
+              baseUrl: mpchat.url,
+              accounts: {
+                default: { keyId: mpchat.keyId, secret: mpchat.secret, webhookSecret: mpchat.webhookSecret },
+              },
+              timeoutMs: 5_000,
+            },
+          }
+        : {}),
     },
+    ...(gateway === 'mytpe'
+      ? {}
+      : {
+          http: await (async () => {
+            const port = await freePort();
+            return {
+              port,
+              publicUrl: `http://127.0.0.1:${port}`,
+              paySecret: 'stack-pay-secret-0123456789abcdef0123456789',
+            };
+          })(),
+        }),
     store: { path: path.join(dir, 'paylink.db') },
     pipeline: { backoffBaseMs: 1, backoffMaxMs: 1, leaseMs: 60_000, ...options.pipeline },
     mail: { enabled: false },
@@ -126,6 +219,19 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const stack: Stack = {
     odoo,
     mytpe,
+    gateway,
+    sandboxes,
+    tilopay,
+    tendopay,
+    mpchat,
+    visit(invoiceId, choice = 'pay') {
+      const address = odoo.models.invoiceFieldValue(invoiceId, 'x_paylink_url');
+      if (typeof address !== 'string' || !address.includes('/pay/'))
+        throw new Error(
+          `invoice ${invoiceId} has no pay address (x_paylink_url is ${JSON.stringify(address)})`,
+        );
+      return visitPayAddress(address, sandboxes, choice);
+    },
     companyId,
     journalId,
     partnerId,
@@ -178,13 +284,20 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           return running.then(() => undefined);
         },
       };
+      // The public address names one port: a new app takes it over from the previous one.
+      if (gateway !== 'mytpe') for (const previous of servers.splice(0)) await previous.close();
       const { server, url } = await listen(app, trigger);
       servers.push(server);
       mytpe.setWebhook(mytpe.instanceId, `${url}/webhooks/mytpe`, WEBHOOK_SECRET);
+      tilopay?.setWebhookUrl(`${url}/webhooks/tilopay`);
+      tendopay?.setNotificationUrl(`${url}/webhooks/tendopay`);
+      mpchat?.setWebhookUrl(`${url}/webhooks/mpchat`);
       return {
         url,
         async idle() {
           await mytpe.flushWebhooks();
+          await tendopay?.flushNotifications();
+          await mpchat?.flushWebhooks();
           await running;
         },
       };
@@ -193,6 +306,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const server of servers) await server.close();
       for (const app of apps) app.close();
       if (!options.mytpe) await mytpe.close();
+      await tilopay?.close();
+      await tendopay?.close();
+      await mpchat?.close();
       await odoo.close();
       rmSync(dir, { recursive: true, force: true });
     },

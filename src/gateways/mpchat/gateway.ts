@@ -591,6 +591,8 @@ export function createMpChatGateway(options: MpChatGatewayOptions): Gateway {
     webhooks: webhooks(),
 
     webhookSetup: {
+      regenerates: false,
+      secretKey: (account) => `gateways.mpchat.accounts.${account}.webhookSecret`,
       async register(account, url) {
         // MPChat sets the signing secret in its dashboard and has no API to regenerate it
         // (spec §5), so `regenerate` changes nothing here.

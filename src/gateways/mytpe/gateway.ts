@@ -239,6 +239,8 @@ export function createMyTpeGateway(options: MyTpeGatewayOptions): Gateway {
         ? createMyTpeWebhooks(options.webhookSecrets)
         : undefined,
     webhookSetup: {
+      regenerates: true,
+      secretKey: (instanceId) => `gateways.mytpe.webhookSecrets.${instanceId}`,
       async register(instanceId, url, { regenerate }) {
         let answer = await client.setWebhook(instanceId, url);
         if (regenerate) answer = await client.regenerateWebhookSecret(instanceId);

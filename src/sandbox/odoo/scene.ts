@@ -476,6 +476,11 @@ export class SandboxModels {
       .map((row) => this.toInvoice(row));
   }
 
+  /** Whether a model has the field now (custom fields appear when setup creates them). */
+  hasField(model: string, field: string): boolean {
+    return this.registry.model(model).fields.has(field);
+  }
+
   invoiceFieldValue(id: number, field: string): Json {
     const move = this.invoiceRow(id);
     if (!this.registry.model('account.move').fields.has(field)) {

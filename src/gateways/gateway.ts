@@ -273,6 +273,11 @@ export interface Gateway {
     amountCurrency: { currency: string; decimals: number },
     merchantAccounts: readonly string[],
   ): Promise<GatewayPaymentRecord[]>;
+  /**
+   * What reconciliation cannot see on this gateway beyond "no listing", in one sentence for its
+   * report (TendoPay: a payment is found only by the transaction id its return or notice carries).
+   */
+  readonly reconcileBlindSpot?: string | undefined;
   /** Present when the gateway pushes events and a webhook secret is configured. */
   readonly webhooks?: GatewayWebhooks | undefined;
   /**

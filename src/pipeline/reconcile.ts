@@ -85,7 +85,7 @@ export async function reconcile(
       const rows = links.checkableBetween(gateway.id, window.since.getTime(), window.until.getTime());
       payments.push(...(await paymentsOfLinks(deps, steps, rows)));
       limits.push(
-        `${gateway.displayName} cannot list payments: the ${rows.length} links of the window were read one by one, so a payment on a link the state store does not know cannot be seen`,
+        `${gateway.displayName} cannot list payments: the ${rows.length} links of the window were read one by one, so a payment on a link the state store does not know cannot be seen${gateway.reconcileBlindSpot ? `; ${gateway.reconcileBlindSpot}` : ''}`,
       );
     }
     for (const payment of payments) {

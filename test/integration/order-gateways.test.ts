@@ -322,6 +322,130 @@ describe('money on an archived order', () => {
     await app.pipeline.postNotes();
     expect(paymentsOf(s, id!)).toHaveLength(0);
     expect(app.links.byId(first.id)?.state).toBe('refund_needed');
-    expect(s.odoo.models.messages(id!).map((m) => m.body).join('\n')).toMatch(/1[,.]?000/);
+    expect(
+      s.odoo.models
+        .messages(id!)
+        .map((m) => m.body)
+        .join('\n'),
+    ).toMatch(/1[,.]?000/);
   }, 30_000);
+});
+
+describe('altered returns and webhooks', () => {
+  it('tilopay: a declined return altered to approved (its code) is refused', async () => {
+    const { stack: s, app, idle } = await served('tilopay');
+    const [id] = s.createInvoices(1);
+    await app.pipeline.publish();
+    const response = await fetch(String(s.odoo.models.invoiceFieldValue(id!, 'x_paylink_url')), {
+      redirect: 'manual',
+    });
+    const order = s.tilopay!.orders().find((o) => o.pageUrls.includes(response.headers.get('location')!))!;
+    const { redirectUrl } = await s.tilopay!.pay(order.orderNumber, 'declined');
+    const altered = new URL(redirectUrl);
+    expect(altered.searchParams.get('code')).not.toBe('1');
+    altered.searchParams.set('code', '1');
+    expect((await fetch(altered, { redirect: 'manual' })).status).toBe(400);
+    await afterCustomer(app, idle);
+    expect(paymentsOf(s, id!)).toHaveLength(0);
+    expect(securityLines(s)).toHaveLength(1);
+  });
+
+  it('tendopay: a failed return altered to PAID (its status) is refused', async () => {
+    const { stack: s, app, idle } = await served('tendopay');
+    const [id] = s.createInvoices(1);
+    await app.pipeline.publish();
+    const { redirectParams } = s.tendopay!.finish(app.links.ofInvoice(id!)[0]!.linkUrl!, { outcome: 'fail' });
+    const altered = new URLSearchParams({ ...redirectParams, tp_transaction_status: 'PAID' });
+    const returned = await fetch(`${s.config.http.publicUrl}/return/tendopay?${altered}`, {
+      redirect: 'manual',
+    });
+    expect(returned.status).toBe(400);
+    await afterCustomer(app, idle);
+    expect(paymentsOf(s, id!)).toHaveLength(0);
+    expect(securityLines(s)).toHaveLength(1);
+  });
+
+  it('mpchat: a webhook with one byte of its body changed is refused; the genuine one is taken', async () => {
+    const { stack: s, app, idle } = await served('mpchat');
+    const [id] = s.createInvoices(1);
+    await app.pipeline.publish();
+    const order = s.mpchat!.orders()[0]!;
+    s.mpchat!.buyer(String(order.id), 'underpay');
+    await idle();
+    const delivery = s.mpchat!.deliveries.find((d) => d.ok)!;
+    const headers = {
+      'content-type': 'application/json',
+      'x-merchant-signature': delivery.signature,
+      'x-webhook-event': delivery.event,
+    };
+    // "UNDERPAID" → "PAIDERPAID" would be more than a byte: change one digit of the amount.
+    const forged = delivery.body.replace(
+      /"received_amount":"(\d)/,
+      (_m, digit: string) => `"received_amount":"${(Number(digit) + 1) % 10}`,
+    );
+    expect(forged).not.toBe(delivery.body);
+    const refused = await fetch(delivery.url, { method: 'POST', headers, body: forged });
+    expect(refused.status).toBe(401);
+    const taken = await fetch(delivery.url, { method: 'POST', headers, body: delivery.body });
+    expect(taken.status).toBe(200);
+    await afterCustomer(app, idle);
+    expect(paymentsOf(s, id!)).toHaveLength(0);
+    expect(securityLines(s)).toHaveLength(1);
+  });
+});
+
+describe('amounts TendoPay approves differently', () => {
+  it('are not registered; the chatter says what was approved', async () => {
+    const { stack: s, app, idle } = await served('tendopay');
+    const [id] = s.createInvoices(1, '1500.00');
+    await app.pipeline.publish();
+    const { redirectUrl } = s.tendopay!.finish(app.links.ofInvoice(id!)[0]!.linkUrl!, {
+      approvedAmount: '1200',
+    });
+    await fetch(redirectUrl, { redirect: 'manual' });
+    await afterCustomer(app, idle);
+    await app.pipeline.postNotes();
+    expect(paymentsOf(s, id!)).toHaveLength(0);
+    expect(app.links.ofInvoice(id!).at(-1)?.state).toBe('mismatch');
+    expect(
+      s.odoo.models
+        .messages(id!)
+        .map((m) => m.body)
+        .join('\n'),
+    ).toMatch(/1[,.\s]?200/);
+  });
+});
+
+describe.each(['tilopay', 'tendopay', 'mpchat'] as const)('reconcile over %s', (gateway) => {
+  it('finds a payment the daemon missed, registers it with --fix, and says what it cannot check', async () => {
+    const { stack: s, app } = await served(gateway);
+    const [id] = s.createInvoices(1);
+    await app.pipeline.publish();
+    // The customer pays, and neither the return nor any notice reaches the daemon.
+    s.tilopay?.setWebhookUrl(undefined);
+    s.tendopay?.setNotificationUrl(null);
+    s.mpchat?.setWebhookUrl(undefined);
+    const hosted = (
+      await fetch(String(s.odoo.models.invoiceFieldValue(id!, 'x_paylink_url')), { redirect: 'manual' })
+    ).headers.get('location')!;
+    if (gateway === 'tilopay')
+      await s.tilopay!.pay(s.tilopay!.orders().find((o) => o.pageUrls.includes(hosted))!.orderNumber);
+    if (gateway === 'mpchat')
+      s.mpchat!.buyer(String(s.mpchat!.orders().find((o) => o.payment_url === hosted)!.id), 'pay');
+    if (gateway === 'tendopay') s.tendopay!.finish(hosted, { outcome: 'pay' });
+    const window = { since: new Date(Date.now() - 86_400_000), until: new Date(Date.now() + 86_400_000) };
+    const report = await app.pipeline.reconcile(window, { fix: true });
+    if (gateway === 'tendopay') {
+      // TendoPay can be asked about a transaction only by its id, which only its return or
+      // notification gives: reconcile cannot see this payment, and says so.
+      expect(report.discrepancies).toHaveLength(0);
+      expect(paymentsOf(s, id!)).toHaveLength(0);
+    } else {
+      expect(report.discrepancies.map((d) => [d.kind, d.fixed])).toEqual([['paid_not_registered', true]]);
+      expect(paymentsOf(s, id!)).toHaveLength(1);
+    }
+    expect(report.limits.join('\n')).toMatch(
+      { mpchat: /^$/, tilopay: /cannot list payments/, tendopay: /only by the transaction id/ }[gateway],
+    );
+  });
 });

@@ -397,6 +397,8 @@ export function createTendoPayGateway(options: TendoPayGatewayOptions): Gateway 
     memoPrefix: 'TendoPay',
     renewal: 'on_visit',
     linkLifetimeMs: orderTtlMs,
+    reconcileBlindSpot:
+      "and TendoPay answers about a payment only by the transaction id its return or notification carries, so one whose customer never came back while the notification URL (TendoPay's Managed Apps page) was unset cannot be seen",
     webhooks,
     returns,
 

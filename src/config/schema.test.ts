@@ -74,6 +74,39 @@ describe('configSchema', () => {
     expect(config.companies).toHaveLength(1);
   });
 
+  it('accepts config/four-gateways.example.json with every gateway secret from the environment', () => {
+    const file = path.join(ROOT, 'config/four-gateways.example.json');
+    const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    expect(unknownKeys(configSchema, raw)).toEqual([]);
+    // The commented lines of .env.example, filled in as an admin would.
+    const env: NodeJS.ProcessEnv = { ...exampleEnv() };
+    for (const name of [
+      'TILOPAY_API_KEY',
+      'TILOPAY_API_USER',
+      'TILOPAY_API_PASSWORD',
+      'TILOPAY_PANAMA_API_KEY',
+      'TILOPAY_PANAMA_API_USER',
+      'TILOPAY_PANAMA_API_PASSWORD',
+      'TENDOPAY_CLIENT_ID',
+      'TENDOPAY_CLIENT_SECRET',
+      'MPCHAT_KEY_ID',
+      'MPCHAT_SECRET',
+      'MPCHAT_WEBHOOK_SECRET',
+    ]) {
+      expect(readFileSync(path.join(ROOT, 'config/.env.example'), 'utf8')).toContain(name);
+      env[name] = `${name.toLowerCase()}-value`;
+    }
+    const { config } = loadConfig({ file, cwd: ROOT, env });
+    expect(config.companies.map((company) => [company.gateway, accountOf(company)])).toEqual([
+      ['mytpe', '9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d'],
+      ['tilopay', 'default'],
+      ['tilopay', 'panama'],
+      ['tendopay', 'default'],
+      ['mpchat', 'default'],
+    ]);
+    expect(config.gateways.tilopay?.accounts.panama?.apiPassword).toBe('tilopay_panama_api_password-value');
+  });
+
   it('knows every key the README documents', () => {
     const keys = readmeKeys();
     // A parser that silently found nothing would prove nothing.

@@ -1,31 +1,10 @@
 import { GatewayError } from '../gateway.js';
+import { parseRetryAfter, redact, socketErrorCode } from '../http-errors.js';
 import { errorBodySchema, type MyTpeErrorBody } from './schemas.js';
 
+export { parseRetryAfter, redact };
+
 export const MYTPE_GATEWAY_ID = 'mytpe';
-
-/** Replaces every occurrence of a credential by `[redacted]`: messages end up in logs and Odoo chatter. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words; real keys are long.
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
-}
-
-/**
- * Retry-After is either delta-seconds or an HTTP date (RFC 9110 §10.2.3). Returns milliseconds
- * from `nowMs`, never negative, or undefined when absent or unreadable.
- */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  if (value == null) return undefined;
-  const text = value.trim();
-  if (text === '') return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  if (Number.isNaN(at)) return undefined;
-  return Math.max(0, at - nowMs);
-}
 
 function readErrorBody(text: string): MyTpeErrorBody | undefined {
   try {
@@ -88,17 +67,6 @@ export function errorFromResponse(
   return new GatewayError(MYTPE_GATEWAY_ID, 'protocol', message, base);
 }
 
-function errorCode(error: unknown): string | undefined {
-  // undici wraps the socket error: TypeError('fetch failed', {cause: {code: 'ECONNREFUSED'}}).
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Object; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** Maps a fetch that threw (no HTTP answer, or the body could not be read) to timeout/network. */
 export function errorFromFetchFailure(
   error: unknown,
@@ -115,7 +83,7 @@ export function errorFromFetchFailure(
       { cause: error },
     );
   }
-  const code = errorCode(error);
+  const code = socketErrorCode(error);
   const detail = redact(
     code ??
       (error instanceof Error

@@ -1,17 +1,10 @@
 import { GatewayError } from '../gateway.js';
+import { redact, socketErrorCode } from '../http-errors.js';
 import { errorBodySchema, type TendoPayErrorBody } from './schemas.js';
 
-export const TENDOPAY_GATEWAY_ID = 'tendopay';
+export { redact };
 
-/** Replaces every occurrence of a credential by `[redacted]`: messages end up in logs and Odoo chatter. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words; real credentials are long.
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
-}
+export const TENDOPAY_GATEWAY_ID = 'tendopay';
 
 function readErrorBody(text: string): TendoPayErrorBody | undefined {
   try {
@@ -60,17 +53,6 @@ export function errorFromResponse(failure: HttpFailure, secrets: readonly string
   return new GatewayError(TENDOPAY_GATEWAY_ID, 'protocol', message, base);
 }
 
-function errorCode(error: unknown): string | undefined {
-  // undici wraps the socket error: TypeError('fetch failed', {cause: {code: 'ECONNREFUSED'}}).
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Object; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** A fetch that threw (no answer, or the body could not be read) → timeout or network. */
 export function errorFromFetchFailure(
   error: unknown,
@@ -88,7 +70,7 @@ export function errorFromFetchFailure(
     );
   }
   const detail = redact(
-    errorCode(error) ??
+    socketErrorCode(error) ??
       (error instanceof Error
         ? error.cause instanceof Error
           ? error.cause.message

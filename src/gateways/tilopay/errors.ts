@@ -1,17 +1,10 @@
 import { GatewayError } from '../gateway.js';
+import { parseRetryAfter, redact, socketErrorCode } from '../http-errors.js';
 import { errorBodySchema } from './schemas.js';
 
-export const TILOPAY_GATEWAY_ID = 'tilopay';
+export { parseRetryAfter, redact };
 
-/** Replaces every occurrence of a credential by `[redacted]`: messages end up in logs and Odoo chatter. */
-export function redact(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    // Very short values would redact ordinary words; real keys, passwords and tokens are long.
-    if (secret.length >= 4) out = out.split(secret).join('[redacted]');
-  }
-  return out;
-}
+export const TILOPAY_GATEWAY_ID = 'tilopay';
 
 /**
  * The body `type` codes TiloPay answers with (spec §3, §10). HTTP status is not reliable (errors
@@ -76,16 +69,6 @@ function readErrorBody(text: string): { type?: string | undefined; message?: str
   }
 }
 
-/** Retry-After as delta-seconds or HTTP date, in ms from `nowMs`; none is documented, but honour it. */
-export function parseRetryAfter(value: string | null | undefined, nowMs: number): number | undefined {
-  if (value == null) return undefined;
-  const text = value.trim();
-  if (text === '') return undefined;
-  if (/^\d+(?:\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
-}
-
 /** A non-2xx HTTP answer → kind. A body `type` error code wins over the HTTP status when both exist. */
 export function errorFromResponse(
   failure: CallContext & { readonly status: number; readonly headers: Headers; readonly bodyText: string },
@@ -118,17 +101,6 @@ export function errorFromResponse(
   return new GatewayError(TILOPAY_GATEWAY_ID, 'protocol', message, base);
 }
 
-function errorCode(error: unknown): string | undefined {
-  // undici wraps the socket error: TypeError('fetch failed', {cause: {code: 'ECONNRESET'}}).
-  let current: unknown = error;
-  for (let depth = 0; depth < 4 && current instanceof Object; depth++) {
-    const code = (current as { code?: unknown }).code;
-    if (typeof code === 'string') return code;
-    current = (current as { cause?: unknown }).cause;
-  }
-  return undefined;
-}
-
 /** A fetch that threw (no answer, or the body could not be read) → timeout or network. */
 export function errorFromFetchFailure(
   error: unknown,
@@ -146,7 +118,7 @@ export function errorFromFetchFailure(
     );
   }
   const detail = redact(
-    errorCode(error) ??
+    socketErrorCode(error) ??
       (error instanceof Error
         ? error.cause instanceof Error
           ? error.cause.message

@@ -8,10 +8,10 @@ import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
 import { type EmailKind, OutboxRepository } from '../store/outbox.js';
 import { invoicePdfFetcher } from './invoice-pdf.js';
-import type { InvoiceEmail } from './model.js';
+import { type InvoiceEmail, parseInvoiceEmailJson } from './model.js';
 import { EmailRenderer } from './render.js';
 import { createMailTransport, type MailTransport } from './transport.js';
-import { MailWorker } from './worker.js';
+import { MailWorker, type SendCheck } from './worker.js';
 
 export interface MailService {
   readonly outbox: OutboxRepository;
@@ -79,6 +79,19 @@ export function invoiceEmailFor(
   };
 }
 
+/** A queued email's payload, pointed at another link of its invoice (its address and amount). */
+function payloadForLink(payload: string, link: LinkRow): string {
+  const email = parseInvoiceEmailJson(payload);
+  return JSON.stringify({
+    ...email,
+    invoice: {
+      ...email.invoice,
+      amount: { minor: link.amount.minor, currency: link.amount.currency, decimals: link.amount.decimals },
+    },
+    payment: { ...email.payment, url: link.linkUrl ?? email.payment.url },
+  });
+}
+
 /**
  * The invoice email: queued in SQLite with the link, sent by a worker through one pooled SMTP
  * transport. Without SMTP configured, nothing is queued and the start-up log says so.
@@ -128,13 +141,24 @@ export function createMailService(options: {
     renderer,
     fetchPdf,
     clock: now,
-    staleReason: async (row) => {
-      if (row.dedupeKey.startsWith(FORCED_PREFIX)) return undefined;
+    check: async (row): Promise<SendCheck> => {
+      if (row.dedupeKey.startsWith(FORCED_PREFIX)) return { send: row };
       const link = options.links.byId(row.linkRowId);
-      if (!link) return 'its payment link is no longer known';
-      if (link.state !== 'open' && !options.payAddress)
-        return `its payment link is ${link.state.replace('_', ' ')}`;
-      return options.invoiceStaleReason?.(row.invoiceId, row.companyId);
+      if (!link) return { drop: 'its payment link is no longer known' };
+      const invoiceStale = await options.invoiceStaleReason?.(row.invoiceId, row.companyId);
+      if (invoiceStale) return { drop: invoiceStale };
+      // The pay address stays good while the link behind it is replaced.
+      if (link.state === 'open' || options.payAddress) return { send: row };
+      if (link.state !== 'expired') return { drop: `its payment link is ${link.state.replace('_', ' ')}` };
+      // It expired while the email waited (a reminder queued in the pass that found the expiry):
+      // the customer gets the link that replaces it, never the dead one, and the email is not lost.
+      const current = options.links.currentForInvoice(row.invoiceId);
+      if (!current || current.state === 'creating' || current.state === 'writing_back')
+        return { wait: 'its payment link expired and the one replacing it is being made' };
+      if (current.state !== 'open')
+        return { drop: `its payment link expired and the next one is ${current.state.replace('_', ' ')}` };
+      const moved = outbox.moveToLink(row.id, current.id, payloadForLink(row.payload, current), now());
+      return moved ? { send: moved } : { drop: 'it was taken over by another sender' };
     },
     logger: {
       info: (message, meta) => mailLog.info(message, meta as Record<string, unknown>),

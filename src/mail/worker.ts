@@ -23,10 +23,11 @@ export interface MailWorkerOptions {
   /** The invoice PDF; when it fails the email goes without it. */
   fetchPdf: (invoiceId: number, companyId: number) => Promise<Buffer>;
   /**
-   * Why this email must not go any more (its invoice was paid, cancelled or excluded, its link
-   * archived), checked right before sending; undefined to send it. Throws when it cannot tell.
+   * Checked right before sending: whether this email still goes (possibly moved onto the link
+   * that replaced its own), must not go any more (its invoice was paid, cancelled or excluded, its
+   * link archived), or waits for a replacement link being made. Throws when it cannot tell.
    */
-  staleReason?: (row: OutboxRow) => Promise<string | undefined>;
+  check?: (row: OutboxRow) => Promise<SendCheck>;
   /** Tells the accountant that this email went, to whom (a note in the Odoo chatter). */
   onSent?: (row: OutboxRow, recipients: readonly string[]) => void;
   /** Tells a person that the customer could not be emailed (e.g. a note in the Odoo chatter). */
@@ -55,6 +56,12 @@ export interface RunSummary {
 
 type Outcome = keyof RunSummary;
 
+/** What `check` found: send this row (as it now is), drop it, or try again a little later. */
+export type SendCheck = { send: OutboxRow } | { drop: string } | { wait: string };
+
+/** How long an email waits for the link replacing its expired one before it is looked at again. */
+const REPLACEMENT_WAIT_MS = 60_000;
+
 const DEFAULT_MAX_ATTEMPTS = 55;
 const DEFAULT_BATCH_SIZE = 20;
 const DEFAULT_POLL_MS = 5_000;
@@ -69,8 +76,8 @@ function pdfFilename(invoiceName: string): string {
 }
 
 export class MailWorker {
-  private readonly opts: Required<Omit<MailWorkerOptions, 'backoff' | 'staleReason' | 'onSent'>> &
-    Pick<MailWorkerOptions, 'staleReason' | 'onSent'>;
+  private readonly opts: Required<Omit<MailWorkerOptions, 'backoff' | 'check' | 'onSent'>> &
+    Pick<MailWorkerOptions, 'check' | 'onSent'>;
   private readonly backoff: BackoffPolicy;
   private running: Promise<RunSummary> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -169,11 +176,12 @@ export class MailWorker {
     }
     const what = `the email for invoice ${email.invoice.name}`;
 
-    // Queued hours or days ago: the customer gets nothing about an invoice that no longer wants paying.
-    if (this.opts.staleReason) {
-      let stale: string | undefined;
+    // Queued hours or days ago: the customer gets nothing about an invoice that no longer wants
+    // paying, and never a link that stopped working while the email waited.
+    if (this.opts.check) {
+      let check: SendCheck;
       try {
-        stale = await this.opts.staleReason(row);
+        check = await this.opts.check(row);
       } catch (error) {
         return this.retryOrFail(
           row,
@@ -184,10 +192,26 @@ export class MailWorker {
           '',
         );
       }
-      if (stale) {
-        outbox.markDropped(row.id, stale, this.opts.clock());
-        logger.info(`Dropped ${what}, not sent: ${stale}.`, meta);
+      if ('drop' in check) {
+        outbox.markDropped(row.id, check.drop, this.opts.clock());
+        logger.info(`Dropped ${what}, not sent: ${check.drop}.`, meta);
         return 'dropped';
+      }
+      if ('wait' in check) {
+        // Bounded like any retry: a replacement that never comes fails the row after maxAttempts.
+        if (row.attempts >= this.opts.maxAttempts)
+          return this.retryOrFail(row, what, check.wait, meta, 'error', '');
+        const now = this.opts.clock();
+        outbox.markRetry(row.id, check.wait, now + REPLACEMENT_WAIT_MS, now);
+        logger.info(`Holding ${what}: ${check.wait}.`, meta);
+        return 'retried';
+      }
+      row = check.send;
+      try {
+        email = parseInvoiceEmailJson(row.payload);
+      } catch (error) {
+        outbox.markFailed(row.id, errorText(error), this.opts.clock());
+        return 'failed';
       }
     }
 

@@ -178,6 +178,11 @@ export class OutboxRepository {
                 updated_at = ?
           WHERE id = ? AND state IN ('queued', 'sending')`,
       ),
+      moveToLink: db.prepare<[number, string, number, number], DbRow>(
+        `UPDATE outbox SET link_row_id = ?, payload = ?, updated_at = ?
+          WHERE id = ? AND state = 'sending'
+        RETURNING *`,
+      ),
       markDropped: db.prepare<[string, number, number]>(
         `UPDATE outbox SET state = 'dropped', last_error = ?, updated_at = ?
           WHERE id = ? AND state IN ('queued', 'sending')`,
@@ -267,6 +272,20 @@ export class OutboxRepository {
 
   markNoRecipient(id: number, now: number = this.clock()): boolean {
     return this.stmts.markNoRecipient.run(now, id).changes === 1;
+  }
+
+  /**
+   * Moves a claimed row onto the link that replaced its own, with the payload rewritten for it;
+   * undefined when the row is no longer claimed.
+   */
+  moveToLink(
+    id: number,
+    linkRowId: number,
+    payload: string,
+    now: number = this.clock(),
+  ): OutboxRow | undefined {
+    const raw = this.stmts.moveToLink.get(linkRowId, payload, now, id);
+    return raw && toRow(raw);
   }
 
   /** Not sent because the invoice can no longer be paid (or the link is gone) when its turn came. */

@@ -145,11 +145,14 @@ export function createMailService(options: {
       if (row.dedupeKey.startsWith(FORCED_PREFIX)) return { send: row };
       const link = options.links.byId(row.linkRowId);
       if (!link) return { drop: 'its payment link is no longer known' };
+      // The pay address stays good while the link behind it is replaced.
+      const goesAsIs = link.state === 'open' || options.payAddress !== undefined;
+      // Settled by the link's state alone, before Odoo is asked about the invoice.
+      if (!goesAsIs && link.state !== 'expired')
+        return { drop: `its payment link is ${link.state.replace('_', ' ')}` };
       const invoiceStale = await options.invoiceStaleReason?.(row.invoiceId, row.companyId);
       if (invoiceStale) return { drop: invoiceStale };
-      // The pay address stays good while the link behind it is replaced.
-      if (link.state === 'open' || options.payAddress) return { send: row };
-      if (link.state !== 'expired') return { drop: `its payment link is ${link.state.replace('_', ' ')}` };
+      if (goesAsIs) return { send: row };
       // It expired while the email waited (a reminder queued in the pass that found the expiry):
       // the customer gets the link that replaces it, never the dead one, and the email is not lost.
       const current = options.links.currentForInvoice(row.invoiceId);

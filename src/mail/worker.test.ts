@@ -81,6 +81,32 @@ function setup(overrides: Partial<MailWorkerOptions> = {}, partnerEmail: string 
 }
 
 describe('MailWorker', () => {
+  it('holds an email while its replacement link is made, then sends the row as the check moved it', async () => {
+    const replacementUrl = 'https://pay.example.com/l/replacement-2';
+    let replaced = false;
+    const transport = fakeTransport(ok);
+    const { worker, outbox, row, advance } = setup({
+      transport,
+      check: async (claimed) => {
+        if (!replaced) return { wait: 'its payment link expired and the one replacing it is being made' };
+        const email = JSON.parse(claimed.payload) as { payment: { url: string } };
+        const payload = JSON.stringify({ ...email, payment: { ...email.payment, url: replacementUrl } });
+        return { send: outbox.moveToLink(claimed.id, 2, payload)! };
+      },
+    });
+    expect(await worker.runOnce()).toMatchObject({ retried: 1, sent: 0 });
+    expect(outbox.findById(row.id)).toMatchObject({ state: 'queued', linkRowId: 1 });
+    // Not looked at again before the wait is over.
+    advance(30_000);
+    expect(await worker.runOnce()).toMatchObject({ retried: 0, sent: 0 });
+    replaced = true;
+    advance(30_000);
+    expect(await worker.runOnce()).toMatchObject({ sent: 1 });
+    expect(outbox.findById(row.id)).toMatchObject({ state: 'sent', linkRowId: 2 });
+    expect(transport.sent).toHaveLength(1);
+    expect(transport.sent[0]!.html).toContain(replacementUrl);
+  });
+
   it('records a customer without an address as no_recipient after telling a person', async () => {
     const notified: OutboxRow[] = [];
     const transport = fakeTransport(ok);

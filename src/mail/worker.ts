@@ -162,18 +162,8 @@ export class MailWorker {
       attempt: row.attempts,
     };
 
-    let email: InvoiceEmail;
-    try {
-      email = parseInvoiceEmailJson(row.payload);
-    } catch (error) {
-      const reason = errorText(error);
-      outbox.markFailed(row.id, reason, this.opts.clock());
-      logger.error(
-        `The queued email for invoice ${row.invoiceId} has an unreadable payload and will not be sent: ${reason}. Queue a resend once the cause is fixed.`,
-        meta,
-      );
-      return 'failed';
-    }
+    let email = this.readEmail(row, meta);
+    if (!email) return 'failed';
     const what = `the email for invoice ${email.invoice.name}`;
 
     // Queued hours or days ago: the customer gets nothing about an invoice that no longer wants
@@ -206,12 +196,11 @@ export class MailWorker {
         logger.info(`Holding ${what}: ${check.wait}.`, meta);
         return 'retried';
       }
-      row = check.send;
-      try {
-        email = parseInvoiceEmailJson(row.payload);
-      } catch (error) {
-        outbox.markFailed(row.id, errorText(error), this.opts.clock());
-        return 'failed';
+      if (check.send !== row) {
+        // Moved onto the link that replaced its own: its payload was rewritten for that link.
+        row = check.send;
+        email = this.readEmail(row, meta);
+        if (!email) return 'failed';
       }
     }
 
@@ -332,6 +321,21 @@ export class MailWorker {
       meta,
     );
     return 'noRecipient';
+  }
+
+  /** The row's email, or undefined (the row marked failed, the reason logged) when unreadable. */
+  private readEmail(row: OutboxRow, meta: object): InvoiceEmail | undefined {
+    try {
+      return parseInvoiceEmailJson(row.payload);
+    } catch (error) {
+      const reason = errorText(error);
+      this.opts.outbox.markFailed(row.id, reason, this.opts.clock());
+      this.opts.logger.error(
+        `The queued email for invoice ${row.invoiceId} has an unreadable payload and will not be sent: ${reason}. Queue a resend once the cause is fixed.`,
+        meta,
+      );
+      return undefined;
+    }
   }
 
   private retryOrFail(

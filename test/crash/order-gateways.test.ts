@@ -12,7 +12,7 @@
  * Replay a failure with CRASH_SEED=<the seed in the suite name> (each scenario adds its offset).
  * Spawns dist/cli.js: build first (npm run build).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,15 +28,22 @@ import { type OdooSandbox, startOdooSandbox } from '../../src/sandbox/odoo/serve
 import { startTendoPaySandbox, type TendoPaySandbox } from '../../src/sandbox/tendopay/server.js';
 import { startTiloPaySandbox, type TiloPaySandbox } from '../../src/sandbox/tilopay/server.js';
 import {
-  ChildDaemon,
+  type ChildDaemon,
   type ChildExit,
   crashSeed,
+  type Effect,
   freePort,
+  type KillMode,
+  type KillPlan,
+  keepForPostMortem,
   type LogRecord,
   odooCallOf,
   Rng,
+  sleep,
+  spawnDaemon,
   Tap,
   type TappedCall,
+  Timers,
 } from '../support/crash-harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -97,27 +104,14 @@ interface CustomerTally {
 }
 
 let world: World | undefined;
-const pendingTimers = new Set<NodeJS.Timeout>();
-
-function later(ms: number, run: () => void): void {
-  const timer = setTimeout(() => {
-    pendingTimers.delete(timer);
-    run();
-  }, ms);
-  pendingTimers.add(timer);
-}
-
-function clearLater(): void {
-  for (const timer of pendingTimers) clearTimeout(timer);
-  pendingTimers.clear();
-}
+const timers = new Timers();
 
 async function closeSandbox(gateway: GatewaySandbox): Promise<void> {
   await gateway.sandbox.close();
 }
 
 afterEach(async (context) => {
-  clearLater();
+  timers.clear();
   const current = world;
   world = undefined;
   if (!current) return;
@@ -126,26 +120,8 @@ afterEach(async (context) => {
   await current.gatewayTap.close();
   await closeSandbox(current.gateway);
   await current.odoo.close();
-  if (context.task.result?.state === 'fail') {
-    // Keep the state database, the config and every process's log for a post-mortem.
-    const logs = current.daemons
-      .map(
-        (daemon) =>
-          `=== process #${daemon.index} ${daemon.args.join(' ')} → ${JSON.stringify(daemon.exit)}\n${daemon.stderr}${daemon.stdout}`,
-      )
-      .join('\n');
-    writeFileSync(path.join(current.dir, 'daemons.log'), logs);
-    console.error(`[crash] kept ${current.dir} (daemons.log, paylink.db, config.json)`);
-  } else {
-    rmSync(current.dir, { recursive: true, force: true });
-  }
+  keepForPostMortem(current.dir, current.daemons, context.task.result?.state === 'fail');
 });
-
-function token(rng: Rng, length: number): string {
-  let out = '';
-  for (let index = 0; index < length; index++) out += rng.int(0, 15).toString(16);
-  return out;
-}
 
 /** The gateway's sandbox with distinctive credentials and short retry delays for its notices. */
 async function startGateway(
@@ -155,9 +131,9 @@ async function startGateway(
   switch (id) {
     case 'tilopay': {
       const credentials = {
-        apiKey: `tk-${token(rng, 4)}-${token(rng, 4)}-${token(rng, 4)}-${token(rng, 4)}`,
-        apiUser: `crash-user-${token(rng, 8)}`,
-        apiPassword: `tilo-pw-${token(rng, 24)}`,
+        apiKey: `tk-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}-${rng.hex(4)}`,
+        apiUser: `crash-user-${rng.hex(8)}`,
+        apiPassword: `tilo-pw-${rng.hex(24)}`,
       };
       // TiloPay sends one notice per attempt and never retries it: polling (/consult) catches up.
       const sandbox = await startTiloPaySandbox({ credentials });
@@ -171,8 +147,8 @@ async function startGateway(
       };
     }
     case 'tendopay': {
-      const clientId = `crash-client-${token(rng, 12)}`;
-      const clientSecret = `tp_crash_secret_${token(rng, 32)}`;
+      const clientId = `crash-client-${rng.hex(12)}`;
+      const clientSecret = `tp_crash_secret_${rng.hex(32)}`;
       // TendoPay is asked about a payment only by the transaction id its return or notification
       // carries: its notifications must outlast the kill phase, soon enough to land on a live daemon.
       const sandbox = await startTendoPaySandbox({
@@ -188,9 +164,9 @@ async function startGateway(
       };
     }
     case 'mpchat': {
-      const keyId = `mk_crash_${token(rng, 12)}`;
-      const secret = token(rng, 64);
-      const webhookSecret = `whsec_crash_${token(rng, 40)}`;
+      const keyId = `mk_crash_${rng.hex(12)}`;
+      const secret = rng.hex(64);
+      const webhookSecret = `whsec_crash_${rng.hex(40)}`;
       const sandbox = await startMpChatSandbox({
         keys: [{ keyId, secret }],
         webhookSecret,
@@ -241,9 +217,9 @@ function pointNoticesAt(gateway: GatewaySandbox, url: string): void {
 
 async function startWorld(id: OrderGateway, rng: Rng, invoices: number): Promise<World> {
   // Distinctive secrets, so a leak into a log line cannot be mistaken for anything else.
-  const odooPassword = `odoo-pw-${token(rng, 20)}`;
-  const botPassword = `bot-pw-${token(rng, 20)}`;
-  const paySecret = `pay-secret-${token(rng, 40)}`;
+  const odooPassword = `odoo-pw-${rng.hex(20)}`;
+  const botPassword = `bot-pw-${rng.hex(20)}`;
+  const paySecret = `pay-secret-${rng.hex(40)}`;
   const odoo = await startOdooSandbox({ password: odooPassword });
   const { gateway, secrets, section } = await startGateway(id, rng);
   const odooTap = await new Tap('odoo', odoo.url).listen();
@@ -350,21 +326,6 @@ function addInvoices(w: World, rng: Rng, count: number): void {
       w.odoo.models.createInvoice({ partnerId: rng.pick(w.partnerIds), companyId: w.companyId, amount }),
     );
   }
-}
-
-/** The environment of the child: nothing from ours may override the config file. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (/^(ODOO_|MYTPE_|TILOPAY_|TENDOPAY_|MPCHAT_|PAYLINK_|LOG_|SMTP_|MAIL_)/.test(key)) delete env[key];
-  }
-  return env;
-}
-
-function spawnDaemon(w: World, command: 'run' | 'sync'): ChildDaemon {
-  const daemon = new ChildDaemon([command, '--config', w.configPath], { cwd: ROOT, env: childEnv() });
-  w.daemons.push(daemon);
-  return daemon;
 }
 
 // ---- the gateway's orders, as its sandbox holds them ----------------------------------------------
@@ -762,10 +723,6 @@ function daemonTrouble(w: World): string[] {
   return trouble;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 // ---- what the customer does ---------------------------------------------------------------------
 
 /** What a customer knows: they paid this invoice already (they do not pay twice). */
@@ -879,13 +836,6 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
 
 // ---- kill plans -----------------------------------------------------------------------------------
 
-type KillMode = 'startup' | 'early' | 'late' | 'nth-call' | 'after-effect' | 'after-log';
-
-interface Effect {
-  readonly name: string;
-  readonly matches: (call: TappedCall) => boolean;
-}
-
 /** The call that creates a checkout order at each gateway. */
 function createsOrder(call: TappedCall): boolean {
   if (call.method !== 'POST' || call.status >= 300) return false;
@@ -939,16 +889,7 @@ const LOG_TRIGGERS: Record<string, RegExp> = {
   expired: /expired unpaid$/,
 };
 
-interface Plan {
-  readonly mode: KillMode;
-  readonly delayMs: number;
-  readonly nthCall: number;
-  readonly effect: string;
-  readonly logTrigger: string;
-  readonly fallbackMs: number;
-}
-
-function planKill(rng: Rng, effects: readonly string[], logTriggers: readonly string[]): Plan {
+function planKill(rng: Rng, effects: readonly string[], logTriggers: readonly string[]): KillPlan {
   const roll = rng.float();
   const mode: KillMode =
     roll < 0.15
@@ -989,7 +930,7 @@ function planKill(rng: Rng, effects: readonly string[], logTriggers: readonly st
 function arm(
   w: World,
   daemon: ChildDaemon,
-  plan: Plan,
+  plan: KillPlan,
   listening: Promise<boolean>,
   record: (trigger: string) => void,
 ): () => void {
@@ -1151,7 +1092,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
     // whatever the timing of the processes.
     const drawn = planKill(rng, scenario.effects, scenario.logTriggers);
     // The first start makes every order: die the moment the first one exists.
-    const plan: Plan = round === 1 ? { ...drawn, mode: 'after-effect', effect: 'createOrder' } : drawn;
+    const plan: KillPlan = round === 1 ? { ...drawn, mode: 'after-effect', effect: 'createOrder' } : drawn;
     const wants = (effect: string) => plan.mode === 'after-effect' && plan.effect === effect;
     const addDraw = rng.chance(scenario.newInvoices);
     const addCount = addDraw || wants('createOrder') || wants('writeBack') ? rng.int(1, 2) : 0;
@@ -1190,7 +1131,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       killedAfter = Date.now() - daemon.startedAt;
     });
     const inFlight: Promise<void>[] = [];
-    const come = (planned: VisitPlan) => later(planned.atMs, () => inFlight.push(visit(w, planned)));
+    const come = (planned: VisitPlan) => timers.later(planned.atMs, () => inFlight.push(visit(w, planned)));
     // Visits land whenever they land: before the daemon listens, while it works, as it dies.
     for (const planned of visits) if (planned.early) come(planned);
     void listening.then((listens) => {
@@ -1204,7 +1145,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
     clearTimeout(guard);
     disarm();
     // Customers who had not come yet come another time; those on their way finish (or fail) now.
-    clearLater();
+    timers.clear();
     await Promise.all(inFlight);
     w.gateway.sandbox.faults.reset();
     rounds.push({ round, mode: plan.mode, trigger, afterMs: killedAfter, exit });

@@ -9,7 +9,7 @@
  * Replay a failure with CRASH_SEED=<the seed in the suite name> (each scenario adds its offset).
  * Spawns dist/cli.js: build first (npm run build).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,15 +21,22 @@ import { silentLogger } from '../../src/log.js';
 import { type MyTpeSandbox, startMyTpeSandbox } from '../../src/sandbox/mytpe/server.js';
 import { type OdooSandbox, startOdooSandbox } from '../../src/sandbox/odoo/server.js';
 import {
-  ChildDaemon,
+  type ChildDaemon,
   type ChildExit,
   crashSeed,
+  type Effect,
   freePort,
+  type KillMode,
+  type KillPlan,
+  keepForPostMortem,
   type LogRecord,
   odooCallOf,
   Rng,
+  sleep,
+  spawnDaemon,
   Tap,
   type TappedCall,
+  Timers,
 } from '../support/crash-harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -56,19 +63,10 @@ interface World {
 }
 
 let world: World | undefined;
-const pendingTimers = new Set<NodeJS.Timeout>();
-
-function later(ms: number, run: () => void): void {
-  const timer = setTimeout(() => {
-    pendingTimers.delete(timer);
-    run();
-  }, ms);
-  pendingTimers.add(timer);
-}
+const timers = new Timers();
 
 afterEach(async (context) => {
-  for (const timer of pendingTimers) clearTimeout(timer);
-  pendingTimers.clear();
+  timers.clear();
   const current = world;
   world = undefined;
   if (!current) return;
@@ -77,34 +75,16 @@ afterEach(async (context) => {
   await current.mytpeTap.close();
   await current.mytpe.close();
   await current.odoo.close();
-  if (context.task.result?.state === 'fail') {
-    // Keep the state database, the config and every process's log for a post-mortem.
-    const logs = current.daemons
-      .map(
-        (daemon) =>
-          `=== process #${daemon.index} ${daemon.args.join(' ')} → ${JSON.stringify(daemon.exit)}\n${daemon.stderr}${daemon.stdout}`,
-      )
-      .join('\n');
-    writeFileSync(path.join(current.dir, 'daemons.log'), logs);
-    console.error(`[crash] kept ${current.dir} (daemons.log, paylink.db, config.json)`);
-  } else {
-    rmSync(current.dir, { recursive: true, force: true });
-  }
+  keepForPostMortem(current.dir, current.daemons, context.task.result?.state === 'fail');
 });
-
-function token(rng: Rng, length: number): string {
-  let out = '';
-  for (let index = 0; index < length; index++) out += rng.int(0, 15).toString(16);
-  return out;
-}
 
 async function startWorld(rng: Rng, invoices: number): Promise<World> {
   // Distinctive secrets, so a leak into a log line cannot be mistaken for anything else.
-  const odooPassword = `odoo-pw-${token(rng, 20)}`;
-  const botPassword = `bot-pw-${token(rng, 20)}`;
-  const apiKey = `mtk_crash_${token(rng, 24)}`;
-  const apiSecret = `mts_crash_${token(rng, 32)}`;
-  const webhookSecret = `whsec_${token(rng, 48)}`;
+  const odooPassword = `odoo-pw-${rng.hex(20)}`;
+  const botPassword = `bot-pw-${rng.hex(20)}`;
+  const apiKey = `mtk_crash_${rng.hex(24)}`;
+  const apiSecret = `mts_crash_${rng.hex(32)}`;
+  const webhookSecret = `whsec_${rng.hex(48)}`;
   const odoo = await startOdooSandbox({ password: odooPassword });
   const mytpe = await startMyTpeSandbox({
     apiKey,
@@ -189,21 +169,6 @@ function addInvoices(w: World, rng: Rng, count: number): void {
   }
 }
 
-/** The environment of the child: nothing from ours may override the config file. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const key of Object.keys(env)) {
-    if (/^(ODOO_|MYTPE_|PAYLINK_|LOG_|SMTP_|MAIL_)/.test(key)) delete env[key];
-  }
-  return env;
-}
-
-function spawnDaemon(w: World, command: 'run' | 'sync'): ChildDaemon {
-  const daemon = new ChildDaemon([command, '--config', w.configPath], { cwd: ROOT, env: childEnv() });
-  w.daemons.push(daemon);
-  return daemon;
-}
-
 // ---- what the test does to the world ------------------------------------------------------------
 
 /** The customer pays up to `count` of the links that are payable right now (seeded choice). */
@@ -247,13 +212,6 @@ function accountantCancels(w: World, pick: number): number | undefined {
 }
 
 // ---- kill plans -------------------------------------------------------------------------------
-
-type KillMode = 'startup' | 'early' | 'late' | 'nth-call' | 'after-effect' | 'after-log';
-
-interface Effect {
-  readonly name: string;
-  readonly matches: (call: TappedCall) => boolean;
-}
 
 const EFFECTS: Record<string, Effect> = {
   createLink: {
@@ -300,16 +258,7 @@ const LOG_TRIGGERS: Record<string, RegExp> = {
   webhook: /^received MyTPE Pay webhook transaction\.completed/,
 };
 
-interface Plan {
-  readonly mode: KillMode;
-  readonly delayMs: number;
-  readonly nthCall: number;
-  readonly effect: string;
-  readonly logTrigger: string;
-  readonly fallbackMs: number;
-}
-
-function planKill(rng: Rng, effects: readonly string[], logTriggers: readonly string[]): Plan {
+function planKill(rng: Rng, effects: readonly string[], logTriggers: readonly string[]): KillPlan {
   const roll = rng.float();
   const mode: KillMode =
     roll < 0.2
@@ -349,7 +298,7 @@ interface KillRecord {
 }
 
 /** Arms the plan on a fresh child; the child gets SIGKILL from one of the armed triggers. */
-function arm(w: World, daemon: ChildDaemon, plan: Plan, record: (trigger: string) => void): () => void {
+function arm(w: World, daemon: ChildDaemon, plan: KillPlan, record: (trigger: string) => void): () => void {
   const disarmers: Array<() => void> = [];
   const kill = (trigger: string) => {
     if (daemon.kill('SIGKILL')) record(trigger);
@@ -632,10 +581,6 @@ function daemonTrouble(w: World): string[] {
   return trouble;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
 // ---- scenarios ---------------------------------------------------------------------------------
 
 interface Scenario {
@@ -657,7 +602,7 @@ interface Scenario {
   readonly effects: readonly string[];
   readonly logTriggers: readonly string[];
   /** Overrides the plan of the first round (a moment only the first start has). */
-  readonly firstKill?: Partial<Plan>;
+  readonly firstKill?: Partial<KillPlan>;
 }
 
 const SCENARIOS: readonly Scenario[] = [
@@ -742,7 +687,7 @@ async function runScenario(scenario: Scenario): Promise<void> {
       trigger = what;
       killedAfter = Date.now() - daemon.startedAt;
     });
-    later(payDuringAt, () => {
+    timers.later(payDuringAt, () => {
       if (daemon.running) customerPays(w, payDuring, scenario.failShare, failDuring);
     });
     // A child that neither dies by itself nor meets its trigger is killed anyway (never hangs the suite).

@@ -4,7 +4,7 @@
  * requests has taken effect upstream but before the answer reaches it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import {
   createServer,
   request as httpRequest,
@@ -14,6 +14,10 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { type AddressInfo, createServer as createNetServer } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
 // ---- seeded randomness ------------------------------------------------------------------------
 
@@ -52,6 +56,13 @@ export class Rng {
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
     return items[Math.floor(this.next() * items.length)]!;
+  }
+
+  /** `length` hex digits, for credentials a test can later look for in every output. */
+  hex(length: number): string {
+    let out = '';
+    for (let index = 0; index < length; index++) out += this.int(0, 15).toString(16);
+    return out;
   }
 
   /** Up to `count` distinct items, in a seeded order. */
@@ -114,6 +125,50 @@ export async function freePort(): Promise<number> {
   const port = await tryListen(0);
   if (port === undefined) throw new Error('no free TCP port on 127.0.0.1');
   return port;
+}
+
+// ---- timing -----------------------------------------------------------------------------------
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Timers a scenario sets for later, all cleared at once when it ends (passed or failed). */
+export class Timers {
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  later(ms: number, run: () => void): void {
+    const timer = setTimeout(() => {
+      this.pending.delete(timer);
+      run();
+    }, ms);
+    this.pending.add(timer);
+  }
+
+  clear(): void {
+    for (const timer of this.pending) clearTimeout(timer);
+    this.pending.clear();
+  }
+}
+
+// ---- kill plans -------------------------------------------------------------------------------
+
+export type KillMode = 'startup' | 'early' | 'late' | 'nth-call' | 'after-effect' | 'after-log';
+
+/** An effect upstream after which the daemon may be killed, before the answer reaches it. */
+export interface Effect {
+  readonly name: string;
+  readonly matches: (call: TappedCall) => boolean;
+}
+
+/** When one run of the daemon is killed. */
+export interface KillPlan {
+  readonly mode: KillMode;
+  readonly delayMs: number;
+  readonly nthCall: number;
+  readonly effect: string;
+  readonly logTrigger: string;
+  readonly fallbackMs: number;
 }
 
 // ---- the daemon as a child process ------------------------------------------------------------
@@ -255,6 +310,44 @@ export class ChildDaemon {
       for (const listener of [...this.listeners]) listener(record);
     }
   }
+}
+
+/** The environment of a child daemon: nothing from ours may override its config file. */
+export function childEnv(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (/^(ODOO_|MYTPE_|TILOPAY_|TENDOPAY_|MPCHAT_|PAYLINK_|LOG_|SMTP_|MAIL_)/.test(key)) delete env[key];
+  }
+  return env;
+}
+
+/** Starts `node dist/cli.js <command> --config …` of a scenario and keeps it in its list. */
+export function spawnDaemon(
+  scenario: { readonly configPath: string; readonly daemons: ChildDaemon[] },
+  command: 'run' | 'sync',
+): ChildDaemon {
+  const daemon = new ChildDaemon([command, '--config', scenario.configPath], { cwd: ROOT, env: childEnv() });
+  scenario.daemons.push(daemon);
+  return daemon;
+}
+
+/**
+ * After a scenario: a failed one keeps its folder (state database, config) with every process's
+ * log in daemons.log for a post-mortem; a passed one is removed.
+ */
+export function keepForPostMortem(dir: string, daemons: readonly ChildDaemon[], failed: boolean): void {
+  if (!failed) {
+    rmSync(dir, { recursive: true, force: true });
+    return;
+  }
+  const logs = daemons
+    .map(
+      (daemon) =>
+        `=== process #${daemon.index} ${daemon.args.join(' ')} → ${JSON.stringify(daemon.exit)}\n${daemon.stderr}${daemon.stdout}`,
+    )
+    .join('\n');
+  writeFileSync(path.join(dir, 'daemons.log'), logs);
+  console.error(`[crash] kept ${dir} (daemons.log, paylink.db, config.json)`);
 }
 
 // ---- a tapping proxy --------------------------------------------------------------------------

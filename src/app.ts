@@ -9,12 +9,14 @@ import type { Gateway, LinkRecord } from './gateways/gateway.js';
 import { createGateways } from './gateways/registry.js';
 import { Scheduler } from './jobs/scheduler.js';
 import { type Logger, redactor } from './log.js';
+import { TemplateFolders } from './mail/render.js';
 import { createMailService, type MailService } from './mail/service.js';
 import type { MailTransport } from './mail/transport.js';
 import { type OdooCredentials, RpcOdooClient } from './odoo/client.js';
+import { LazyOdooTransport } from './odoo/connect.js';
 import { isOdooError } from './odoo/errors.js';
-import { JsonRpcTransport } from './odoo/jsonrpc.js';
 import { OdooLedger } from './odoo/ledger.js';
+import { installPaylinkTemplate, type TemplateSetup } from './odoo/mail-template.js';
 import {
   createLinkFields,
   type DatabaseIdentity,
@@ -29,6 +31,7 @@ import { payToken } from './paypage/token.js';
 import { Alerts } from './pipeline/alerts.js';
 import type { CompanyRoute, DatabaseIdentity as PrefixSource } from './pipeline/deps.js';
 import { journalAlertKey, Pipeline } from './pipeline/passes.js';
+import type { CompanyContact } from './pipeline/ports.js';
 import { ReminderSchedule } from './pipeline/reminders.js';
 import { dateInZone, describeInvoice } from './pipeline/steps.js';
 import { CursorRepository } from './store/cursors.js';
@@ -41,6 +44,7 @@ import { pruneStore } from './store/prune.js';
 import { ReminderRepository } from './store/reminders.js';
 import { RunRepository } from './store/runs.js';
 import { SettingsRepository } from './store/settings.js';
+import { InvoiceRequestRepository, InvoiceStatusRepository } from './store/statuses.js';
 
 /**
  * Odoo is not ready for the daemon in a way only an admin can fix (fields missing, no reference
@@ -87,6 +91,8 @@ export interface SetupReport {
   readonly prefix: string;
   readonly prefixSource: 'config' | 'database.uuid';
   readonly journalProblems: readonly string[];
+  /** With mail.via odoo: our invoice mail template (see src/odoo/mail-template.ts). */
+  readonly mailTemplate?: TemplateSetup;
 }
 
 export interface App {
@@ -199,14 +205,15 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     since: config.publish.since ?? settings.get(PUBLISH_SINCE_KEY, z.string()) ?? null,
     excludedCategoryIds: [],
   };
-  const transport = new JsonRpcTransport({
-    url: odooConfig.url,
-    timeoutMs: odooConfig.timeoutMs,
+  // The wire (JSON-2, JSON-RPC, XML-RPC) is chosen on the first Odoo call: createApp stays synchronous.
+  const transport = new LazyOdooTransport(odooConfig, {
+    log: log.child({ component: 'odoo' }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
   });
   const odoo = new RpcOdooClient(
     transport,
-    { db: odooConfig.db, login: odooConfig.login, password: odooConfig.password },
+    // An API key, when configured, is the password of every RPC call (and JSON-2's bearer).
+    { db: odooConfig.db, login: odooConfig.login, password: odooConfig.apiKey ?? odooConfig.password },
     log.child({ component: 'odoo' }),
   );
   const ledger = new OdooLedger(odoo);
@@ -247,7 +254,27 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
         notifyUrl: `${publicUrl}/webhooks/${gatewayId}`,
       })
     : undefined;
+  // The accountants' language per company, settled by prepareOdoo; English until then.
+  const noteFolders = new TemplateFolders(
+    config.mail.templatesOverrideDir ? { overrideDir: config.mail.templatesOverrideDir } : {},
+  );
+  const noteLanguages = new Map<number, string>();
+  const noteStrings = (companyId: number) =>
+    noteFolders.stringsFor(
+      noteLanguages.get(companyId) ?? noteFolders.languageFor(odooConfig?.notesLanguage ?? null),
+    );
   const mail = createMailService({
+    noteStrings,
+    // The pipeline exists by the time an email goes out.
+    onReachable: (invoice, reachable) => {
+      if (reachable) pipeline.steps.statuses.resolved(invoice, 'no_email');
+      else
+        pipeline.steps.statuses.needsAttention(
+          invoice,
+          'no_email',
+          'the customer has no valid email address',
+        );
+    },
     config: config.mail,
     odoo: odooConfig,
     db,
@@ -262,6 +289,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     log,
     now,
     ...(options.mailTransport ? { transport: options.mailTransport } : {}),
+    odooClient: odoo,
   });
   const reminders =
     mail && config.reminders.enabled
@@ -282,8 +310,21 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
             }),
         })
       : undefined;
+  const statuses = new InvoiceStatusRepository(db);
   const pipeline = new Pipeline({
     db,
+    statuses,
+    requests: new InvoiceRequestRepository(db),
+    ...(odooConfig.activities
+      ? {
+          activities: {
+            assignee: async (invoice: { id: number; companyId: number }) =>
+              odooConfig.activityUserId ??
+              (await ledger.invoicesByIds(invoice.companyId, [invoice.id]))[0]?.responsibleUserId ??
+              null,
+          },
+        }
+      : {}),
     ledger,
     companies,
     links,
@@ -299,6 +340,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     ...(payAddress ? { payAddress } : {}),
     ...(callbacks ? { callbacks } : {}),
     settings: config.pipeline,
+    noteStrings,
     log: log.child({ component: 'pipeline' }),
     now,
     owner,
@@ -308,6 +350,14 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
       },
       emailWaitsFor: (link) => mail?.isHeld(link) === true,
       onLinkPublished: (link) => mail?.release(link),
+      ...(mail
+        ? {
+            onResendRequested: (
+              link: LinkRow,
+              { invoice, company }: { invoice: Invoice; company: CompanyContact },
+            ) => mail.resend(link, invoice, company),
+          }
+        : {}),
     },
   });
   const companyIds = companies.map((company) => company.companyId);
@@ -435,6 +485,23 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     };
   }
 
+  /** Notes speak the configured language, else each company's own (its partner's lang). */
+  async function resolveNoteLanguages(): Promise<void> {
+    for (const { companyId } of companies) {
+      let lang = odooConfig!.notesLanguage ?? null;
+      if (lang === null) {
+        try {
+          lang = (await ledger.companyContact(companyId)).lang;
+        } catch (error) {
+          log.warn(`cannot read the language of company ${companyId}; its chatter notes stay in English`, {
+            reason: (error as Error).message,
+          });
+        }
+      }
+      noteLanguages.set(companyId, noteFolders.languageFor(lang));
+    }
+  }
+
   /** Keeps a company whose journal cannot take payments out of publishing, with one ALERT. */
   async function checkJournals(): Promise<string[]> {
     const all: string[] = [];
@@ -502,12 +569,27 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
       await resolveIdentity();
       await resolveScope({ persist: !dryRun });
       await checkJournals();
+      await resolveNoteLanguages();
     },
     async setupOdoo(admin) {
+      // The admin's secret may be a password, which JSON-2 refuses: their client never takes JSON-2.
+      const adminTransport = () =>
+        new LazyOdooTransport(
+          {
+            url: odooConfig.url,
+            timeoutMs: odooConfig.timeoutMs,
+            protocol: odooConfig.protocol === 'json2' ? 'jsonrpc' : odooConfig.protocol,
+          },
+          { log: log.child({ component: 'odoo-admin' }), ...(options.fetch ? { fetch: options.fetch } : {}) },
+        );
       const adminClient = admin
-        ? new RpcOdooClient(transport, admin, log.child({ component: 'odoo-admin' }))
+        ? new RpcOdooClient(adminTransport(), admin, log.child({ component: 'odoo-admin' }))
         : odoo;
       const { created } = await createLinkFields(adminClient, { companyIds, log });
+      const mailTemplate =
+        config.mail.via === 'odoo'
+          ? await installPaylinkTemplate(adminClient, { companyIds, log })
+          : undefined;
       const found = await readDatabaseIdentity(adminClient, companyIds);
       if (found.neutralized && !odooConfig.allowNeutralized) throw neutralizedError(odooConfig.db);
       const stored = settings.get(IDENTITY_KEY, storedIdentitySchema);
@@ -534,6 +616,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
         prefix,
         prefixSource: odooConfig.referencePrefix ? 'config' : 'database.uuid',
         journalProblems: problems,
+        ...(mailTemplate ? { mailTemplate } : {}),
       };
     },
     async setupGateways(publicUrl, { regenerate }) {

@@ -8,6 +8,9 @@ import { createLogger, redactor } from './log.js';
 import { renderPreview } from './mail/preview.js';
 import { invoiceEmailFor } from './mail/service.js';
 import { runDaemon, startRuntime } from './main.js';
+import { RpcOdooClient } from './odoo/client.js';
+import { LazyOdooTransport } from './odoo/connect.js';
+import { removePaylinkTemplate } from './odoo/mail-template.js';
 import { formatReconcileDetail, type ReportFormat, reconcileSummary } from './output/reconcile.js';
 import { formatPublishPreview, formatStatus } from './output/status.js';
 import type { PassSummary } from './pipeline/passes.js';
@@ -334,7 +337,11 @@ program
     '--admin-password-file <file>',
     "a file holding the administrator's password or API key (default: env ODOO_ADMIN_PASSWORD)",
   )
-  .action((options: { adminLogin?: string; adminPasswordFile?: string }) =>
+  .option(
+    '--remove',
+    "remove the Pay-button mail template setup installed (the fields stay: they hold the invoices' links)",
+  )
+  .action((options: { adminLogin?: string; adminPasswordFile?: string; remove?: boolean }) =>
     withApp(program, async (app) => {
       const odoo = app.config.odoo!;
       let admin: { db: string; login: string; password: string } | undefined;
@@ -349,7 +356,34 @@ program
         redactor.addSecrets([password]);
         admin = { db: odoo.db, login: options.adminLogin, password };
       }
+      if (options.remove) {
+        const client = admin
+          ? new RpcOdooClient(
+              // As setupOdoo's: the admin's secret may be a password, which JSON-2 refuses.
+              new LazyOdooTransport(
+                {
+                  url: odoo.url,
+                  timeoutMs: odoo.timeoutMs,
+                  protocol: odoo.protocol === 'json2' ? 'jsonrpc' : odoo.protocol,
+                },
+                { log: app.log },
+              ),
+              admin,
+              app.log,
+            )
+          : app.odoo;
+        const companyIds = app.config.companies.map((company) => company.odooCompanyId);
+        const removed = await removePaylinkTemplate(client, { companyIds, log: app.log });
+        console.log(
+          removed ? 'removed the odoo-paylink mail template' : 'there was no odoo-paylink mail template',
+        );
+        return;
+      }
       const report = await app.setupOdoo(admin);
+      if (report.mailTemplate)
+        console.log(
+          `mail template for mail.via odoo: ${report.mailTemplate.action} (mail.template ${report.mailTemplate.id})`,
+        );
       console.log(
         report.createdFields.length > 0
           ? `created on account.move: ${report.createdFields.join(', ')}`

@@ -13,6 +13,7 @@ const ENV_KEYS: ReadonlyArray<[string, readonly string[]]> = [
   ['ODOO_DB', ['odoo', 'db']],
   ['ODOO_LOGIN', ['odoo', 'login']],
   ['ODOO_PASSWORD', ['odoo', 'password']],
+  ['ODOO_API_KEY', ['odoo', 'apiKey']],
   ['MYTPE_BASE_URL', ['gateways', 'mytpe', 'baseUrl']],
   ['MYTPE_API_KEY', ['gateways', 'mytpe', 'apiKey']],
   ['MYTPE_API_SECRET', ['gateways', 'mytpe', 'apiSecret']],
@@ -299,6 +300,7 @@ export function loadConfig(options: LoadOptions = {}): LoadedConfig {
 export function secretValues(config: Config): string[] {
   return [
     config.odoo?.password,
+    config.odoo?.apiKey,
     config.gateways.mytpe?.apiKey,
     config.gateways.mytpe?.apiSecret,
     config.gateways.mytpe?.webhookSecret,

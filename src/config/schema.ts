@@ -29,12 +29,24 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
-const odooSchema = z.object({
+const ODOO_PASSWORD_MESSAGE =
+  'must be the password or, better, an API key of that user (env ODOO_PASSWORD), unless odoo.apiKey (env ODOO_API_KEY) is set';
+
+const odooFields = z.object({
   url: z.url({ message: 'must be the base URL of the Odoo server, e.g. https://erp.example.com' }),
   db: z.string().min(1, 'must name the Odoo database'),
   login: z.string().min(1, 'must be the login of the Odoo user the daemon acts as'),
-  password: z.string().min(1, 'must be the password or, better, an API key of that user (env ODOO_PASSWORD)'),
-  protocol: z.enum(['jsonrpc']).default('jsonrpc'),
+  password: z.string().min(1, ODOO_PASSWORD_MESSAGE).optional(),
+  /**
+   * An API key of that user (env ODOO_API_KEY): JSON-2 (Odoo 19+) needs one, and JSON-RPC and
+   * XML-RPC take it as the password, so with it `password` may be left out.
+   */
+  apiKey: z.string().min(1, 'must be an API key of the Odoo user (env ODOO_API_KEY)').optional(),
+  /**
+   * The wire to Odoo. 'auto' asks the server's version and takes JSON-2 on 19+ when apiKey is set,
+   * JSON-RPC otherwise (src/odoo/connect.ts).
+   */
+  protocol: z.enum(['auto', 'jsonrpc', 'json2', 'xmlrpc']).default('auto'),
   timeoutMs: z.number().int().positive().default(30_000),
   /**
    * Try to create missing x_ fields at start. Off by default: creating fields needs an Odoo
@@ -52,8 +64,39 @@ const odooSchema = z.object({
       message: `must be lowercase letters, digits and single dashes, at most ${REFERENCE_PREFIX_MAX} characters`,
     })
     .optional(),
+  /**
+   * Language of the chatter notes, as Odoo names it (fr_FR, ar_001, en_US). Default: each
+   * company's own language (its partner's), English when the templates lack it.
+   */
+  notesLanguage: z.string().min(2).optional(),
+  /**
+   * What needs a person (an amount that does not match, a payment on a settled invoice, a link
+   * refused, a customer without email) becomes a To-Do activity on the invoice, as well as a note.
+   */
+  activities: z.boolean().default(true),
+  /** res.users id the To-Dos are for. Default: the invoice's responsible (Salesperson), else the daemon's user. */
+  activityUserId: z.number().int().positive().optional(),
   /** Run against a neutralized database (a staging copy Odoo disarmed); refused by default. */
   allowNeutralized: z.boolean().default(false),
+});
+
+/** One of password and apiKey is needed; `password` is then always set (the key stands in for it). */
+const odooSchema = odooFields.transform((odoo, ctx) => {
+  const password = odoo.password ?? odoo.apiKey;
+  if (password === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['password'], message: ODOO_PASSWORD_MESSAGE });
+    return z.NEVER;
+  }
+  if (odoo.protocol === 'json2' && odoo.apiKey === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['apiKey'],
+      message:
+        'must be set for odoo.protocol "json2": JSON-2 authenticates with an API key (env ODOO_API_KEY); or choose protocol "auto" or "jsonrpc"',
+    });
+    return z.NEVER;
+  }
+  return { ...odoo, password };
 });
 
 export const GATEWAY_IDS = ['mytpe', 'tilopay', 'tendopay', 'mpchat'] as const;
@@ -258,6 +301,13 @@ const httpSchema = z.object({
 const mailSchema = z.object({
   /** Sends the invoice email when a link is created; without smtp, no email is sent (logged at start). */
   enabled: z.boolean().default(true),
+  /**
+   * Who sends: 'smtp' renders our templates and sends through mail.smtp; 'odoo' has Odoo send
+   * its invoice template with a Pay button (installed by setup-odoo) through the company's mail
+   * server, the PDF attached and the email in the chatter (no mail.smtp needed). Unset is 'smtp'
+   * (optional rather than defaulted, so MailConfig literals written before it still type-check).
+   */
+  via: z.enum(['smtp', 'odoo']).optional(),
   smtp: smtpConfigSchema.optional(),
   /**
    * An https URL of the company logo for the email header ({companyId} is replaced), e.g.

@@ -39,6 +39,10 @@ export interface Invoice {
   readonly remindersSent: number;
   /** An accountant ticked "do not send" (x_paylink_skip) on the invoice. */
   readonly skip: boolean;
+  /** What an accountant asked for from the Action menu (x_paylink_request), until the daemon clears it. */
+  readonly request: string | null;
+  /** The invoice's responsible user (invoice_user_id). */
+  readonly responsibleUserId: number | null;
 }
 
 /**

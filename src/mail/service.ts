@@ -1,7 +1,8 @@
 import type { MailConfig, OdooConfig } from '../config/schema.js';
 import type { Invoice } from '../domain/invoice.js';
 import type { Logger } from '../log.js';
-import { escapeHtml, noteMarker } from '../pipeline/notes.js';
+import type { OdooClient } from '../odoo/client.js';
+import { type NoteStrings, noteMarker, notes as noteTexts } from '../pipeline/notes.js';
 import type { CompanyContact } from '../pipeline/ports.js';
 import type { Db } from '../store/database.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
@@ -11,6 +12,7 @@ import { invoicePdfFetcher } from './invoice-pdf.js';
 import { type InvoiceEmail, parseInvoiceEmailJson } from './model.js';
 import { EmailRenderer } from './render.js';
 import { createMailTransport, type MailTransport } from './transport.js';
+import { OdooMailHandOff } from './via-odoo.js';
 import { MailWorker, type SendCheck } from './worker.js';
 
 export interface MailService {
@@ -110,13 +112,24 @@ export function createMailService(options: {
   payAddress?: (invoiceId: number) => string;
   /** Why an invoice no longer wants this email (see MailWorkerOptions.staleReason). */
   invoiceStaleReason?: (invoiceId: number, companyId: number) => Promise<string | undefined>;
+  /** The words of a company's chatter notes (see PipelineDeps.noteStrings). */
+  noteStrings: (companyId: number) => NoteStrings;
+  /** Whether the customer could be reached: the invoice's status and To-Do follow it. */
+  onReachable?: (invoice: { id: number; companyId: number }, reachable: boolean) => void;
   log: Logger;
   now: () => number;
   transport?: MailTransport;
+  /** The daemon's Odoo client, which sends the emails with `mail.via: odoo`. */
+  odooClient?: OdooClient;
 }): MailService | undefined {
   const { config, log, now } = options;
   if (!config.enabled) return undefined;
-  if (!config.smtp && !options.transport) {
+  const viaOdoo = config.via === 'odoo';
+  if (viaOdoo && !options.odooClient) {
+    log.warn('mail.via is odoo but no Odoo client was given: customers will not be emailed');
+    return undefined;
+  }
+  if (!viaOdoo && !config.smtp && !options.transport) {
     log.warn('no mail.smtp configured: customers will not be emailed their payment links');
     return undefined;
   }
@@ -124,20 +137,24 @@ export function createMailService(options: {
   const renderer = new EmailRenderer(
     config.templatesOverrideDir ? { overrideDir: config.templatesOverrideDir } : {},
   );
-  const transport = options.transport ?? createMailTransport(config.smtp!);
-  const fetchPdf = config.attachPdf
-    ? invoicePdfFetcher({
-        odooUrl: options.odoo.url,
-        db: options.odoo.db,
-        login: options.odoo.login,
-        password: options.odoo.password,
-        timeoutMs: config.pdfTimeoutMs,
-      })
-    : () => Promise.reject(new Error('PDF attachment disabled by mail.attachPdf'));
+  // With mail.via odoo, Odoo renders, attaches the PDF and sends: no SMTP, no PDF download.
+  const transport = viaOdoo ? undefined : (options.transport ?? createMailTransport(config.smtp!));
+  const handOff = viaOdoo && options.odooClient ? new OdooMailHandOff(options.odooClient) : undefined;
+  const fetchPdf =
+    config.attachPdf && !viaOdoo
+      ? invoicePdfFetcher({
+          odooUrl: options.odoo.url,
+          db: options.odoo.db,
+          login: options.odoo.login,
+          password: options.odoo.password,
+          timeoutMs: config.pdfTimeoutMs,
+        })
+      : () => Promise.reject(new Error('PDF attachment disabled by mail.attachPdf'));
   const mailLog = log.child({ component: 'mail' });
   const worker = new MailWorker({
     outbox,
-    transport,
+    ...(transport ? { transport } : {}),
+    ...(handOff ? { handOff } : {}),
     renderer,
     fetchPdf,
     clock: now,
@@ -170,14 +187,18 @@ export function createMailService(options: {
       debug: (message, meta) => mailLog.debug(message, meta as Record<string, unknown>),
     },
     onSent: (row, recipients) => {
+      options.onReachable?.({ id: row.invoiceId, companyId: row.companyId }, true);
+      // Sent by Odoo, the email itself is in the chatter: no note about it.
+      if (viaOdoo) return;
       const reference = options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`;
-      const what =
+      const key =
         row.kind === 'reminder'
-          ? `Payment reminder ${row.dedupeKey.split(':').at(-1)}`
+          ? 'noteEmailedReminder'
           : row.kind === 'resend'
-            ? 'The invoice email, sent again on request,'
-            : 'The invoice email with its payment link';
+            ? 'noteEmailedResend'
+            : 'noteEmailedInvoice';
       const kind = `email_${row.id}`;
+      const note = noteTexts.emailed(kind, key, recipients, row.dedupeKey.split(':').at(-1));
       options.notes.enqueue(
         {
           linkRowId: row.linkRowId,
@@ -185,13 +206,14 @@ export function createMailService(options: {
           invoiceId: row.invoiceId,
           kind,
           marker: noteMarker(reference, kind),
-          body: `<p>${what} was emailed to ${recipients.map(escapeHtml).join(', ')}.</p>`,
+          body: note.render(options.noteStrings(row.companyId)),
         },
         now(),
       );
     },
     // The accountant learns it on the invoice; the note goes through the notes queue like the others.
     notifyNoRecipient: async (row) => {
+      options.onReachable?.({ id: row.invoiceId, companyId: row.companyId }, false);
       const reference = options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`;
       options.notes.enqueue(
         {
@@ -200,7 +222,7 @@ export function createMailService(options: {
           invoiceId: row.invoiceId,
           kind: 'no_email',
           marker: noteMarker(reference, 'no_email'),
-          body: '<p><b>Action needed:</b> the customer has no valid email address, so the payment link was not emailed. Send it another way or fix the address and run <code>odoo-paylink resend</code>.</p>',
+          body: noteTexts.noEmail().render(options.noteStrings(row.companyId)),
         },
         now(),
       );
@@ -272,7 +294,7 @@ export function createMailService(options: {
     runOnce: () => worker.runOnce(),
     async stop() {
       await worker.stop();
-      transport.close();
+      transport?.close();
     },
   };
 }

@@ -16,9 +16,20 @@ export interface MailLogger {
   debug(message: string, meta?: object): void;
 }
 
+/**
+ * Another mailer that renders and sends a row's email itself (`mail.via: odoo`). It must not
+ * send twice: a row it already sent (a retry after a crash) comes back 'already_sent'.
+ */
+export interface MailHandOff {
+  deliver(row: OutboxRow, email: InvoiceEmail): Promise<'sent' | 'already_sent'>;
+}
+
 export interface MailWorkerOptions {
   outbox: OutboxRepository;
-  transport: MailTransport;
+  /** Required unless `handOff` is given. */
+  transport?: MailTransport;
+  /** When set, checked rows go to it instead of being rendered and sent through `transport`. */
+  handOff?: MailHandOff;
   renderer: EmailRenderer;
   /** The invoice PDF; when it fails the email goes without it. */
   fetchPdf: (invoiceId: number, companyId: number) => Promise<Buffer>;
@@ -76,8 +87,10 @@ function pdfFilename(invoiceName: string): string {
 }
 
 export class MailWorker {
-  private readonly opts: Required<Omit<MailWorkerOptions, 'backoff' | 'check' | 'onSent'>> &
-    Pick<MailWorkerOptions, 'check' | 'onSent'>;
+  private readonly opts: Required<
+    Omit<MailWorkerOptions, 'backoff' | 'check' | 'onSent' | 'handOff' | 'transport'>
+  > &
+    Pick<MailWorkerOptions, 'check' | 'onSent' | 'handOff' | 'transport'>;
   private readonly backoff: BackoffPolicy;
   private running: Promise<RunSummary> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -85,6 +98,7 @@ export class MailWorker {
   private stopping = false;
 
   constructor(options: MailWorkerOptions) {
+    if (!options.transport && !options.handOff) throw new Error('MailWorker needs a transport or a hand-off');
     this.opts = {
       clock: Date.now,
       random: Math.random,
@@ -206,6 +220,7 @@ export class MailWorker {
 
     const recipients = recipientAddresses(email.partner.email);
     if (recipients.length === 0) return this.noRecipient(row, email, meta);
+    if (this.opts.handOff) return this.handOff(this.opts.handOff, row, email, recipients, meta);
 
     let pdf: Buffer | null = null;
     try {
@@ -255,8 +270,10 @@ export class MailWorker {
     }
     const replyTo = recipientAddresses(email.company.email)[0];
 
+    const { transport } = this.opts;
+    if (!transport) throw new Error('MailWorker has no transport');
     try {
-      const result = await this.opts.transport.send({
+      const result = await transport.send({
         to: recipients.map((address) => ({ name: email.partner.name, address })),
         ...(replyTo ? { replyTo } : {}),
         subject,
@@ -305,6 +322,33 @@ export class MailWorker {
           return this.retryOrFail(row, what, detail, meta, 'warn', '');
       }
     }
+  }
+
+  private async handOff(
+    handOff: MailHandOff,
+    row: OutboxRow,
+    email: InvoiceEmail,
+    recipients: readonly string[],
+    meta: object,
+  ): Promise<Outcome> {
+    const what = `the email for invoice ${email.invoice.name}`;
+    let result: 'sent' | 'already_sent';
+    try {
+      result = await handOff.deliver(row, email);
+    } catch (error) {
+      return this.retryOrFail(row, what, errorText(error), meta, 'warn', '');
+    }
+    const messageId = row.messageId ?? '';
+    if (!this.opts.outbox.markSent(row.id, messageId, this.opts.clock()))
+      this.opts.logger.warn(`Sent ${what}, but its outbox row ${row.id} was no longer ours.`, meta);
+    this.opts.onSent?.(row, recipients);
+    this.opts.logger.info(
+      result === 'sent'
+        ? `Odoo sent ${what} to ${recipients.join(', ')}.`
+        : `Odoo had already sent ${what} (found in its chatter); not sent again.`,
+      meta,
+    );
+    return 'sent';
   }
 
   private async noRecipient(row: OutboxRow, email: InvoiceEmail, meta: object): Promise<Outcome> {

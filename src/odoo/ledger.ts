@@ -9,6 +9,7 @@ import {
   type LedgerPayment,
   type LinkOnInvoice,
   SenderEmailMissingError,
+  type StatusOnInvoice,
 } from '../pipeline/ports.js';
 import type { Domain, OdooClient } from './client.js';
 import { isOdooError, OdooError } from './errors.js';
@@ -33,7 +34,7 @@ const companyContactRecord = z.object({
   website: optionalText,
   partner_id: many2one,
 });
-const partnerTzRecord = z.object({ id: z.number().int().positive(), tz: optionalText });
+const partnerTzRecord = z.object({ id: z.number().int().positive(), tz: optionalText, lang: optionalText });
 /** States of an account.payment that no longer pays anything (names differ across versions). */
 const VOID_PAYMENT_STATES = new Set(['cancel', 'canceled', 'cancelled', 'rejected']);
 
@@ -146,7 +147,11 @@ export class OdooLedger implements InvoiceLedger {
     return this.search(companyId, [['id', 'in', [...ids]]], ids.length, 'id asc');
   }
 
-  async writeLink(invoice: { id: number; companyId: number }, link: LinkOnInvoice): Promise<void> {
+  async writeLink(
+    invoice: { id: number; companyId: number },
+    link: LinkOnInvoice,
+    status?: StatusOnInvoice,
+  ): Promise<void> {
     await this.odoo.write(
       'account.move',
       [invoice.id],
@@ -158,9 +163,70 @@ export class OdooLedger implements InvoiceLedger {
         x_paylink_url: link.payAddress ?? link.url,
         x_paylink_last_sequence: link.sequence,
         ...(link.emailedAt ? { x_paylink_emailed_at: link.emailedAt } : {}),
+        ...(status ? statusValues(status) : {}),
       },
       { companyIds: [invoice.companyId] },
     );
+  }
+
+  async writeStatus(invoice: { id: number; companyId: number }, status: StatusOnInvoice): Promise<void> {
+    await this.odoo.write('account.move', [invoice.id], statusValues(status), {
+      companyIds: [invoice.companyId],
+    });
+  }
+
+  async clearRequest(invoice: { id: number; companyId: number }, options: { stop: boolean }): Promise<void> {
+    await this.odoo.write(
+      'account.move',
+      [invoice.id],
+      { x_paylink_request: false, ...(options.stop ? { x_paylink_skip: true } : {}) },
+      { companyIds: [invoice.companyId] },
+    );
+  }
+
+  async findActivities(invoice: { id: number; companyId: number }, summary: string): Promise<number[]> {
+    const found = await this.odoo.searchRead(
+      'mail.activity',
+      [
+        ['res_model', '=', 'account.move'],
+        ['res_id', '=', invoice.id],
+        ['summary', '=', summary],
+      ],
+      z.object({ id: z.number().int().positive() }),
+      { fields: ['id'], companyIds: [invoice.companyId] },
+    );
+    return found.map((activity) => activity.id);
+  }
+
+  async scheduleActivity(
+    invoice: { id: number; companyId: number },
+    activity: { summary: string; note: string; userId: number | null },
+  ): Promise<number> {
+    // default_res_model lets mail.activity find account.move's ir.model itself, which a
+    // Billing user may not read (captures 53b); no activity type: Odoo's default is To-Do.
+    return this.odoo.create(
+      'mail.activity',
+      {
+        res_id: invoice.id,
+        summary: activity.summary,
+        note: activity.note,
+        ...(activity.userId !== null ? { user_id: activity.userId } : {}),
+      },
+      { companyIds: [invoice.companyId], context: { default_res_model: 'account.move' } },
+    );
+  }
+
+  async finishActivity(companyId: number, activityId: number, feedback: string): Promise<void> {
+    try {
+      await this.odoo.call('mail.activity', 'action_feedback', [[activityId]], z.unknown(), {
+        companyIds: [companyId],
+        kwargs: { feedback },
+      });
+    } catch (error) {
+      // Done (or deleted) by a person already: nothing left to close.
+      if (isOdooError(error, 'missing')) return;
+      throw error;
+    }
   }
 
   async currencyRate(
@@ -221,7 +287,7 @@ export class OdooLedger implements InvoiceLedger {
           if (!company) throw new OdooError('missing', `company ${companyId} not found in Odoo`);
           const [partner] = company.partner_id
             ? await this.odoo.read('res.partner', [company.partner_id[0]], partnerTzRecord, {
-                fields: ['tz'],
+                fields: ['tz', 'lang'],
                 companyIds: [companyId],
               })
             : [];
@@ -231,6 +297,7 @@ export class OdooLedger implements InvoiceLedger {
             email: company.email,
             website: company.website,
             timezone: partner?.tz ?? null,
+            lang: partner?.lang ?? null,
           };
         });
       contact.catch(() => this.contacts.delete(companyId));
@@ -339,10 +406,14 @@ export class OdooLedger implements InvoiceLedger {
     return created.id;
   }
 
+  /**
+   * Posts a note whose Message-Id is `messageId`: Odoo keeps a Message-Id given to message_post
+   * and shows nothing of it, so a retry finds the note it already posted without a visible marker.
+   */
   async postNote(
     invoice: { id: number; companyId: number },
     html: string,
-    marker: string,
+    messageId: string,
     check: { checkFirst: boolean },
   ): Promise<'posted' | 'already_posted'> {
     const options = { companyIds: [invoice.companyId] };
@@ -352,7 +423,7 @@ export class OdooLedger implements InvoiceLedger {
         [
           ['model', '=', 'account.move'],
           ['res_id', '=', invoice.id],
-          ['body', 'ilike', marker],
+          ['message_id', '=', messageId],
         ],
         options,
       );
@@ -363,10 +434,11 @@ export class OdooLedger implements InvoiceLedger {
       await this.odoo.call('account.move', 'message_post', [[invoice.id]], z.unknown(), {
         ...options,
         kwargs: {
-          body: `${html}<p><small>${marker}</small></p>`,
+          body: html,
           body_is_html: true,
           message_type: 'comment',
           subtype_xmlid: 'mail.mt_note',
+          message_id: messageId,
         },
       });
     } catch (error) {
@@ -480,8 +552,18 @@ export class OdooLedger implements InvoiceLedger {
       remindersSent:
         typeof record.x_paylink_reminders_sent === 'number' ? record.x_paylink_reminders_sent : 0,
       skip: record.x_paylink_skip === true,
+      request: record.x_paylink_request ?? null,
+      responsibleUserId: record.invoice_user_id ? record.invoice_user_id[0] : null,
     };
   }
+}
+
+function statusValues(status: StatusOnInvoice): Record<string, unknown> {
+  return {
+    x_paylink_state: status.words,
+    x_paylink_attention: status.attention,
+    x_paylink_state_at: status.changedAt,
+  };
 }
 
 /**

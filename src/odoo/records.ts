@@ -23,6 +23,8 @@ export const INVOICE_FIELDS = [
   'invoice_date',
   'invoice_date_due',
   'write_date',
+  // The invoice's responsible (Salesperson): who gets the To-Do when no user is configured.
+  'invoice_user_id',
 ] as const;
 export const LINK_FIELDS = [
   'x_mytpe_link_id',
@@ -34,6 +36,7 @@ export const LINK_FIELDS = [
   'x_paylink_emailed_at',
   'x_paylink_reminders_sent',
   'x_paylink_skip',
+  'x_paylink_request',
 ] as const;
 
 export const invoiceRecord = z.object({
@@ -53,6 +56,7 @@ export const invoiceRecord = z.object({
   invoice_date: optionalText,
   invoice_date_due: optionalText,
   write_date: z.string(),
+  invoice_user_id: many2one.optional(),
   x_mytpe_link_id: optionalText.optional(),
   x_mytpe_payment_link: optionalText.optional(),
   x_paylink_gateway: optionalText.optional(),
@@ -62,6 +66,7 @@ export const invoiceRecord = z.object({
   x_paylink_emailed_at: optionalText.optional(),
   x_paylink_reminders_sent: z.union([z.number().int(), z.literal(false)]).optional(),
   x_paylink_skip: z.boolean().optional(),
+  x_paylink_request: optionalText.optional(),
 });
 export type InvoiceRecord = z.infer<typeof invoiceRecord>;
 

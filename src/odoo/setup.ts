@@ -29,6 +29,13 @@ export const LINK_FIELD_DEFINITIONS = [
   { name: 'x_paylink_reminders_sent', ttype: 'integer', description: 'Online payment: reminders sent' },
   // Set by an accountant: this invoice gets no payment link and no email from the daemon.
   { name: 'x_paylink_skip', ttype: 'boolean', description: 'Online payment: do not send' },
+  // What the invoice form shows: the link's state in the accountant's words, whether it needs a
+  // person (the list filter), and when it last changed.
+  { name: 'x_paylink_state', ttype: 'char', description: 'Online payment: state' },
+  { name: 'x_paylink_attention', ttype: 'boolean', description: 'Online payment: needs attention' },
+  { name: 'x_paylink_state_at', ttype: 'datetime', description: 'Online payment: last change' },
+  // Set by the invoice's server actions (resend, new_link, stop); the daemon acts and clears it.
+  { name: 'x_paylink_request', ttype: 'char', description: 'Online payment: request' },
 ] as const;
 
 export type LinkFieldName = (typeof LINK_FIELD_DEFINITIONS)[number]['name'];

@@ -1,8 +1,10 @@
 import type { z } from 'zod';
 
 /**
- * How calls reach Odoo. JSON-RPC today; JSON-2 (Odoo 19+) and XML-RPC plug in behind the same
- * interface, so nothing above this file knows which wire is used.
+ * How calls reach Odoo: JSON-RPC (jsonrpc.ts), JSON-2 on Odoo 19+ (json2.ts, named arguments
+ * mapped from the positional ones) or XML-RPC (xmlrpc.ts), chosen by connect.ts from
+ * odoo.protocol and the server's version. Every transport raises the same OdooError kinds for
+ * the same failure, so nothing above this file knows which wire is used.
  */
 export interface OdooTransport {
   /** Calls a `common` service method (version, login, authenticate). */

@@ -8,7 +8,9 @@ import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
 import type { NoticeRepository } from '../store/notices.js';
 import type { RunRepository } from '../store/runs.js';
+import type { InvoiceRequestRepository, InvoiceStatusRepository } from '../store/statuses.js';
 import type { Alerts } from './alerts.js';
+import type { NoteStrings } from './notes.js';
 import type { CompanyContact, InvoiceLedger } from './ports.js';
 import type { ReminderSchedule } from './reminders.js';
 
@@ -52,6 +54,11 @@ export interface PipelineHooks {
   emailWaitsFor?(link: LinkRow): boolean;
   /** Runs inside the transaction that records the link as shown on the invoice. */
   onLinkPublished?(link: LinkRow): void;
+  /**
+   * An accountant asked to email the link again (Action menu); runs inside the transaction that
+   * records the request. Absent when customer emails are off.
+   */
+  onResendRequested?(link: LinkRow, context: { invoice: Invoice; company: CompanyContact }): void;
 }
 
 export interface PipelineDeps {
@@ -81,4 +88,15 @@ export interface PipelineDeps {
   /** Reminder emails after the first one, when the merchant configured them. */
   readonly reminders?: ReminderSchedule;
   readonly random?: () => number;
+  /** What each invoice shows of its online payment, and its To-Do when it needs a person. */
+  readonly statuses: InvoiceStatusRepository;
+  /** Requests from the invoice's Action menu already carried out. */
+  readonly requests: InvoiceRequestRepository;
+  /** To-Do activities for what needs a person (off: notes and the status only). */
+  readonly activities?: {
+    /** Who the To-Do is for: the configured user, else the invoice's responsible, else the bot. */
+    assignee(invoice: { id: number; companyId: number }): Promise<number | null>;
+  };
+  /** The words of a company's chatter notes, in its accountants' language (English until Odoo is checked). */
+  readonly noteStrings: (companyId: number) => NoteStrings;
 }

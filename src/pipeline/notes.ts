@@ -6,111 +6,174 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
 }
 
+/** The words of the notes in one language: `note…` keys of templates/<lang>/strings.json. */
+export type NoteStrings = Readonly<Record<string, string>>;
+
+/** A value placed into a note: text is escaped, `{ html }` is markup we built ourselves. */
+type NoteValue = string | { readonly html: string };
+
 export interface Note {
   readonly kind: string;
-  readonly body: string;
+  /** The note's HTML in the accountant's language. */
+  render(strings: NoteStrings): string;
 }
 
-const paragraph = (text: string) => `<p>${text}</p>`;
+const paragraph = (html: string) => `<p>${html}</p>`;
+
+/**
+ * A string with its `{name}` placeholders filled in one pass (a value holding `{other}` stays as
+ * typed), every text escaped. A key the strings lack shows as the key, so a gap is visible.
+ */
+export function fillNote(strings: NoteStrings, key: string, values: Record<string, NoteValue> = {}): string {
+  const template = strings[key];
+  if (template === undefined) return escapeHtml(key);
+  return template
+    .split(/(\{\w+\})/)
+    .map((part) => {
+      const name = /^\{(\w+)\}$/.exec(part)?.[1];
+      if (name === undefined || !Object.hasOwn(values, name)) return escapeHtml(part);
+      const value = values[name]!;
+      return typeof value === 'string' ? escapeHtml(value) : value.html;
+    })
+    .join('');
+}
+
+/** The same for a plain-text Odoo field (a char, a feedback line): filled, not escaped. */
+export function plainText(strings: NoteStrings, key: string, values: Record<string, string> = {}): string {
+  const template = strings[key];
+  if (template === undefined) return key;
+  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
+    Object.hasOwn(values, name) ? values[name]! : whole,
+  );
+}
+
+const note = (kind: string, render: (strings: NoteStrings) => string): Note => ({ kind, render });
+
+/** A note that asks a person to act starts with the language's "Action needed:" in bold. */
+const actionNeeded = (strings: NoteStrings, html: string) =>
+  paragraph(`<b>${fillNote(strings, 'noteActionNeeded')}</b> ${html}`);
+
+const transaction = (strings: NoteStrings, transactionId: string | null): NoteValue => ({
+  html: transactionId ? fillNote(strings, 'noteTransaction', { transaction: transactionId }) : '',
+});
 
 export const notes = {
   linkCreated(gateway: string, url: string, amount: Money, charge?: string | null): Note {
     const link = `<a href="${escapeHtml(url)}" target="_blank">${escapeHtml(url)}</a>`;
-    return {
-      kind: 'link_created',
-      body: paragraph(
-        `${escapeHtml(gateway)} payment link created for ${escapeHtml(describeMoney(amount))}: ${link}${charge ? ` ${escapeHtml(charge)}` : ''}`,
+    return note('link_created', (strings) =>
+      paragraph(
+        `${fillNote(strings, 'noteLinkCreated', { gateway, amount: describeMoney(amount), url: { html: link } })}${charge ? ` ${escapeHtml(charge)}` : ''}`,
       ),
-    };
+    );
   },
   registered(gateway: string, amount: Money, transactionId: string): Note {
-    return {
-      kind: 'registered',
-      body: paragraph(
-        `Online payment of ${escapeHtml(describeMoney(amount))} received through ${escapeHtml(gateway)} and registered (transaction ${escapeHtml(transactionId)}).`,
+    return note('registered', (strings) =>
+      paragraph(
+        fillNote(strings, 'noteRegistered', {
+          gateway,
+          amount: describeMoney(amount),
+          transaction: transactionId,
+        }),
       ),
-    };
+    );
   },
   mismatch(gateway: string, reason: string, transactionId: string | null): Note {
-    return {
-      kind: 'mismatch',
-      body: paragraph(
-        `<b>Action needed:</b> an online payment through ${escapeHtml(gateway)} was NOT registered because it does not match this invoice: ${escapeHtml(reason)}${transactionId ? ` (transaction ${escapeHtml(transactionId)})` : ''}. Check it with the customer and register or refund it by hand.`,
+    return note('mismatch', (strings) =>
+      actionNeeded(
+        strings,
+        fillNote(strings, 'noteMismatch', {
+          gateway,
+          reason,
+          transaction: transaction(strings, transactionId),
+        }),
       ),
-    };
+    );
   },
   refundNeeded(gateway: string, reason: string, transactionId: string | null, amount: Money | null): Note {
-    return {
-      kind: 'refund_needed',
-      body: paragraph(
-        `<b>Action needed:</b> ${amount ? `${escapeHtml(describeMoney(amount))} was` : 'a payment was'} paid online through ${escapeHtml(gateway)}${transactionId ? ` (transaction ${escapeHtml(transactionId)})` : ''}, but it was not registered: ${escapeHtml(reason)}. The customer probably needs a refund.`,
+    return note('refund_needed', (strings) =>
+      actionNeeded(
+        strings,
+        fillNote(strings, amount ? 'noteRefundNeeded' : 'noteRefundNeededNoAmount', {
+          gateway,
+          reason,
+          amount: amount ? describeMoney(amount) : '',
+          transaction: transaction(strings, transactionId),
+        }),
       ),
-    };
+    );
   },
   creationRefused(gateway: string, reason: string): Note {
-    return {
-      kind: 'creation_refused',
-      body: paragraph(
-        `<b>Action needed:</b> ${escapeHtml(gateway)} refused to create a payment link for this invoice: ${escapeHtml(reason)}`,
-      ),
-    };
+    return note('creation_refused', (strings) =>
+      actionNeeded(strings, fillNote(strings, 'noteCreationRefused', { gateway, reason })),
+    );
   },
   closed(gateway: string, reason: string): Note {
-    return {
-      kind: 'closed',
-      body: paragraph(
-        `The ${escapeHtml(gateway)} payment link of this invoice was archived so it cannot be paid: ${escapeHtml(reason)}.`,
-      ),
-    };
+    return note('closed', (strings) => paragraph(fillNote(strings, 'noteClosed', { gateway, reason })));
   },
   latePayment(gateway: string, amount: Money, transactionId: string): Note {
-    return {
-      kind: 'late_payment',
-      body: paragraph(
-        `The customer paid ${escapeHtml(describeMoney(amount))} through an earlier ${escapeHtml(gateway)} payment link of this invoice (transaction ${escapeHtml(transactionId)}), after it had been replaced. The payment is registered and the newer link is archived.`,
+    return note('late_payment', (strings) =>
+      paragraph(
+        fillNote(strings, 'noteLatePayment', {
+          gateway,
+          amount: describeMoney(amount),
+          transaction: transactionId,
+        }),
       ),
-    };
+    );
   },
   deletedAtGateway(gateway: string): Note {
-    return {
-      kind: 'deleted',
-      body: paragraph(
-        `The ${escapeHtml(gateway)} payment link of this invoice was deleted at the gateway, so it can no longer be paid.`,
-      ),
-    };
+    return note('deleted', (strings) => paragraph(fillNote(strings, 'noteDeleted', { gateway })));
   },
   foreignLink(linkId: string, reason: string): Note {
-    return {
-      kind: 'foreign_link',
-      body: paragraph(
-        `<b>Action needed:</b> this invoice carries a payment link (${escapeHtml(linkId)}) that this odoo-paylink did not make (${escapeHtml(reason)}), so it leaves the invoice alone: no new link, no email, the link is never closed. If this database is a copy of another one, that is expected; otherwise clear the link fields or ask your administrator.`,
-      ),
-    };
+    return note('foreign_link', (strings) =>
+      actionNeeded(strings, fillNote(strings, 'noteForeignLink', { link: linkId, reason })),
+    );
   },
   unsupportedCurrency(gateway: string, currency: string, accepted: readonly string[]): Note {
-    return {
-      kind: 'unsupported_currency',
-      body: paragraph(
-        `No online payment link for this invoice: ${escapeHtml(gateway)} cannot charge ${escapeHtml(currency)} (it takes ${escapeHtml(accepted.join(', '))}).`,
+    return note('unsupported_currency', (strings) =>
+      paragraph(
+        fillNote(strings, 'noteUnsupportedCurrency', { gateway, currency, accepted: accepted.join(', ') }),
       ),
-    };
+    );
   },
   expired(gateway: string): Note {
-    return {
-      kind: 'expired',
-      body: paragraph(
-        `The ${escapeHtml(gateway)} payment link expired unpaid. A new link replaces it while the invoice is still open.`,
+    return note('expired', (strings) => paragraph(fillNote(strings, 'noteExpired', { gateway })));
+  },
+  /** An email went out: `key` says which (noteEmailedInvoice, noteEmailedReminder, noteEmailedResend). */
+  emailed(kind: string, key: string, recipients: readonly string[], number?: string): Note {
+    return note(kind, (strings) =>
+      paragraph(fillNote(strings, key, { recipients: recipients.join(', '), number: number ?? '' })),
+    );
+  },
+  /** A request from the Action menu was carried out: `key` says which. */
+  requestDone(kind: string, key: string): Note {
+    return note(kind, (strings) => paragraph(fillNote(strings, key)));
+  },
+  /** A request was refused: `requestKey` names it, `reasonKey` says why. */
+  requestRefused(kind: string, requestKey: string, reasonKey: string): Note {
+    return note(kind, (strings) =>
+      paragraph(
+        fillNote(strings, 'noteRequestRefused', {
+          request: strings[requestKey] ?? requestKey,
+          reason: strings[reasonKey] ?? reasonKey,
+        }),
       ),
-    };
+    );
+  },
+  noEmail(): Note {
+    return note('no_email', (strings) => actionNeeded(strings, fillNote(strings, 'noteNoEmail')));
   },
 };
 
-/** Text that identifies one note in the chatter, so a retry finds the note it already posted. */
+/**
+ * The Message-Id of one note (RFC 5322 form): unique per database, since a reference starts with
+ * the database's prefix, and the same on every retry, so a retry finds the note it already posted.
+ */
 export function noteMarker(reference: string, kind: string): string {
-  return `[odoo-paylink ${reference} ${kind}]`;
+  return `<paylink.${reference}.${kind}@odoo-paylink>`;
 }
 
-/** The marker of a note about an invoice that has no link of ours. */
+/** The Message-Id of a note about an invoice that has no link of ours. */
 export function invoiceNoteMarker(prefix: string, invoiceId: number, kind: string): string {
-  return `[odoo-paylink ${prefix}-inv-${invoiceId} ${kind}]`;
+  return `<paylink.${prefix}-inv-${invoiceId}.${kind}@odoo-paylink>`;
 }

@@ -8,6 +8,7 @@ import type { CompanyRoute, PipelineDeps } from './deps.js';
 import { notes as noteTexts } from './notes.js';
 import { type InvoiceCursor, SenderEmailMissingError } from './ports.js';
 import { type ReconcileReport, reconcile } from './reconcile.js';
+import { InvoiceRequests } from './requests.js';
 import { backoffDelay, classifyFailure } from './retry.js';
 import { HaltError, LinkSteps, odooDateTime, type StepOutcome } from './steps.js';
 
@@ -148,8 +149,11 @@ export class Pipeline {
   /** Invoice id → fingerprint of the version already handled, so the overlap window is not processed twice. */
   private readonly seen = new Map<number, string>();
 
+  private readonly requests: InvoiceRequests;
+
   constructor(private readonly deps: PipelineDeps) {
     this.steps = new LinkSteps(deps);
+    this.requests = new InvoiceRequests(deps, this.steps);
   }
 
   async publish(): Promise<PassSummary> {
@@ -164,9 +168,12 @@ export class Pipeline {
         if (alerts.get(journalAlertKey(company.companyId))) continue;
         if (this.steps.gatewayPaused(company.companyId)) continue;
         try {
-          const discovered = await this.discover(company, summary);
+          const asked: Invoice[] = [];
+          const discovered = await this.discover(company, summary, asked);
           for (const entry of discovered) if ('row' in entry) handled.add(entry.row.id);
           await this.advanceAll(discovered, summary);
+          // After the pass's own work, so a request meets the invoice's links as they now are.
+          for (const invoice of asked) await this.requests.answer(company, invoice);
         } catch (error) {
           // One company's Odoo trouble (rights, a record rule, a timeout) never stops the others;
           // refused credentials stop everything.
@@ -364,8 +371,18 @@ export class Pipeline {
     }
   }
 
-  /** Posts the chatter notes owed to Odoo; a note already in the chatter is not posted again. */
+  /**
+   * Tells Odoo what it does not know yet: the chatter notes owed (returns how many were posted)
+   * and the online payment states and To-Dos of the invoice forms.
+   */
   async postNotes(): Promise<number> {
+    const posted = await this.postChatterNotes();
+    await this.steps.statuses.show();
+    return posted;
+  }
+
+  /** Posts the chatter notes owed to Odoo; a note already in the chatter is not posted again. */
+  private async postChatterNotes(): Promise<number> {
     const { notes, ledger, now, log, settings, alerts } = this.deps;
     if (alerts.blocking(NOTES_ALERT)) return 0;
     const limit = pLimit(settings.concurrency);
@@ -438,7 +455,11 @@ export class Pipeline {
   }
 
   /** Reads new and changed invoices of a company and records a `creating` link for each payable one. */
-  private async discover(company: CompanyRoute, summary: PassSummary): Promise<InvoiceWork[]> {
+  private async discover(
+    company: CompanyRoute,
+    summary: PassSummary,
+    asked: Invoice[] = [],
+  ): Promise<InvoiceWork[]> {
     const { cursors, ledger, settings, now } = this.deps;
     const state = cursors.get(company.companyId);
     const sweepDue =
@@ -451,8 +472,9 @@ export class Pipeline {
       // write_date has one-second resolution: a change in the same second as the last read keeps
       // it, so the fingerprint holds every field a decision depends on (a partner's tags change
       // no invoice's write_date: the full sweep sees them).
-      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}|${invoice.skip}|${invoice.partner?.categoryIds.join(',') ?? ''}`;
+      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}|${invoice.skip}|${invoice.request ?? ''}|${invoice.partner?.categoryIds.join(',') ?? ''}`;
       if (this.seen.get(invoice.id) === fingerprint) return;
+      if (invoice.request) asked.push(invoice);
       const found = this.consider(company, invoice, summary);
       if (found) work.push(found);
       this.seen.set(invoice.id, fingerprint);

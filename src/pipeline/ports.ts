@@ -45,6 +45,8 @@ export interface CompanyContact {
   readonly website: string | null;
   /** IANA time zone of the company (its partner's tz), the day a payment is dated in. */
   readonly timezone: string | null;
+  /** Odoo's language code of the company's partner (fr_FR…): the accountants' language, for notes. */
+  readonly lang: string | null;
 }
 
 /**
@@ -53,6 +55,14 @@ export interface CompanyContact {
  */
 export class SenderEmailMissingError extends Error {
   override name = 'SenderEmailMissingError';
+}
+
+/** The online payment's state as the invoice form shows it, already in the accountant's words. */
+export interface StatusOnInvoice {
+  readonly words: string;
+  readonly attention: boolean;
+  /** 'YYYY-MM-DD HH:MM:SS' UTC. */
+  readonly changedAt: string;
 }
 
 export interface InvoiceLedger {
@@ -75,7 +85,27 @@ export interface InvoiceLedger {
    * number (x_paylink_last_sequence) and, when the customer is being emailed, when
    * (x_paylink_emailed_at).
    */
-  writeLink(invoice: { id: number; companyId: number }, link: LinkOnInvoice): Promise<void>;
+  writeLink(
+    invoice: { id: number; companyId: number },
+    link: LinkOnInvoice,
+    status?: StatusOnInvoice,
+  ): Promise<void>;
+  /** Shows the online payment's state on the invoice form (x_paylink_state, …_attention, …_state_at). */
+  writeStatus(invoice: { id: number; companyId: number }, status: StatusOnInvoice): Promise<void>;
+  /**
+   * Answers an accountant's request from the Action menu: clears x_paylink_request and, with
+   * `stop`, ticks "do not send" (x_paylink_skip) in the same write.
+   */
+  clearRequest(invoice: { id: number; companyId: number }, options: { stop: boolean }): Promise<void>;
+  /** The open To-Do activities on the invoice with this summary (a retry finds the one it made). */
+  findActivities(invoice: { id: number; companyId: number }, summary: string): Promise<number[]>;
+  /** Schedules a To-Do on the invoice, for `userId` (the bot when null); returns its id. */
+  scheduleActivity(
+    invoice: { id: number; companyId: number },
+    activity: { summary: string; note: string; userId: number | null },
+  ): Promise<number>;
+  /** Marks a To-Do done with a feedback line; one a person already closed is fine. */
+  finishActivity(companyId: number, activityId: number, feedback: string): Promise<void>;
   /**
    * 1 `from` = rate `to` by Odoo's own rates on or before `date` ('YYYY-MM-DD'), as exact decimal
    * text with the day of the rate used; undefined when Odoo has no rate for one of them.

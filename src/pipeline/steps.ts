@@ -16,6 +16,7 @@ import type { CompanyRoute, PipelineDeps } from './deps.js';
 import { invoiceNoteMarker, type Note, noteMarker, notes } from './notes.js';
 import type { LedgerPayment } from './ports.js';
 import { backoffDelay, classifyFailure } from './retry.js';
+import { InvoiceStatuses } from './statuses.js';
 
 export type StepOutcome =
   | 'created'
@@ -58,7 +59,11 @@ export function gatewayAlertKey(gatewayId: string): string {
  * next pass. All confirmations (poll, webhook, reconcile) end in applySnapshot.
  */
 export class LinkSteps {
-  constructor(private readonly deps: PipelineDeps) {}
+  readonly statuses: InvoiceStatuses;
+
+  constructor(private readonly deps: PipelineDeps) {
+    this.statuses = new InvoiceStatuses(deps);
+  }
 
   /** The row as stored now. */
   reload(row: LinkRow): LinkRow {
@@ -102,6 +107,12 @@ export class LinkSteps {
       .transaction(() => {
         const next = links.transition(row.id, to, patch, now(), from);
         if (next && note) this.enqueueNote(next, note);
+        // writeBack showed "open" with the link fields, in the same write.
+        if (next)
+          this.statuses.followLink(next, {
+            renews: this.renewsOnExpiry(next),
+            shown: to === 'open' && row.state === 'writing_back',
+          });
         if (next) also?.(next);
         return next;
       })
@@ -116,7 +127,7 @@ export class LinkSteps {
         invoiceId: row.invoiceId,
         kind: note.kind,
         marker: noteMarker(row.reference, note.kind),
-        body: note.body,
+        body: note.render(this.deps.noteStrings(row.companyId)),
       },
       this.deps.now(),
     );
@@ -131,10 +142,15 @@ export class LinkSteps {
         invoiceId: invoice.id,
         kind: note.kind,
         marker: invoiceNoteMarker(this.deps.identity.prefix, invoice.id, note.kind),
-        body: note.body,
+        body: note.render(this.deps.noteStrings(invoice.companyId)),
       },
       this.deps.now(),
     );
+  }
+
+  /** Archives a link an accountant asked to replace or stop (inside the request's transaction). */
+  closeOnRequest(row: LinkRow, reason: string): LinkRow | undefined {
+    return this.commit(row, 'closing', { stateReason: reason }, undefined, ['open', 'writing_back']);
   }
 
   private gatewayName(row: LinkRow): string {
@@ -449,6 +465,7 @@ export class LinkSteps {
         sequence: row.sequence,
         ...(emailed ? { emailedAt: odooDateTime(now()) } : {}),
       },
+      this.statuses.openOnInvoice(row.companyId),
     );
     // A checkout order renewed for a returning customer is no news for the accountant.
     const renewal =
@@ -832,6 +849,7 @@ export class LinkSteps {
         )
       ) {
         this.enqueueInvoiceNote(invoice, notes.foreignLink(linkId, reason));
+        this.statuses.needsAttention(invoice, 'foreign_link', reason);
         log.warn(
           `invoice ${invoice.name} carries link ${linkId}, which this deployment did not make (${reason}); leaving it alone`,
           { invoice: invoice.name },

@@ -144,6 +144,7 @@ export async function startSandboxEnvironment(base: Config, log: Logger): Promis
       protocol: 'jsonrpc',
       timeoutMs: 10_000,
       createFields: false,
+      activities: true,
       allowNeutralized: false,
     },
     companies: [

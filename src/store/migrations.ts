@@ -224,4 +224,36 @@ export const MIGRATIONS: readonly string[] = [
   -- The transactions notices and redirects named for a link (TendoPay can show a transaction, not an order).
   CREATE INDEX events_link ON events(gateway, link_id) WHERE transaction_id IS NOT NULL;
   `,
+  `
+  -- What each invoice shows of its online payment (x_paylink_state…) and the To-Do activity of one
+  -- that needs a person: wanted here first, then written to Odoo by the status sweep.
+  CREATE TABLE invoice_statuses (
+    invoice_id INTEGER PRIMARY KEY,
+    company_id INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open','paid','replaced','expired','archived','attention')),
+    reason TEXT,
+    -- What a person must look at, for status attention: mismatch, refund_needed, creation_refused…
+    attention_kind TEXT,
+    changed_at INTEGER NOT NULL,
+    -- Bumped on every change, so a sweep never marks a newer status as shown.
+    revision INTEGER NOT NULL DEFAULT 0,
+    shown_revision INTEGER NOT NULL DEFAULT -1,
+    activity_id INTEGER,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT
+  );
+  CREATE INDEX invoice_statuses_due ON invoice_statuses(next_attempt_at) WHERE shown_revision < revision;
+
+  -- Requests an accountant made from the invoice's Action menu, once carried out, keyed by the
+  -- invoice's write_date when the request was read: a retry after a crash never repeats one.
+  CREATE TABLE invoice_requests (
+    invoice_id INTEGER NOT NULL,
+    seen_write_date TEXT NOT NULL,
+    request TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    handled_at INTEGER NOT NULL,
+    PRIMARY KEY (invoice_id, seen_write_date)
+  );
+  `,
 ];

@@ -1,10 +1,11 @@
 /**
- * Replays every request recorded from real Odoo 18.0 and 19.0 (shared/odoo-captures, beside the
- * repository) against the sandbox in the same version, in the recorded order (JSON-RPC ids), and
- * checks the answer has Odoo's status, envelope, result shape and types, and error class and
- * message. Each captured database gets its own sandbox (captures 50–64 come from a second
- * database, with a Billing-rights bot user). Ids differ between the servers, so each scene is
- * prepared first and ids are translated.
+ * Replays every request recorded from real Odoo 16.0, 17.0, 18.0 and 19.0 (shared/odoo-captures,
+ * beside the repository) against the sandbox in the same version, in the recorded order (JSON-RPC
+ * ids), and checks the answer has Odoo's status, envelope, result shape and types, and error class
+ * and message. Each captured database gets its own sandbox (on 18.0/19.0 captures 50–64 come from
+ * a second database, with a Billing-rights bot user; 16.0 and 17.0 have one database, where the
+ * bot's session follows the admin's). Ids differ between the servers, so each scene is prepared
+ * first (the bot's part of a single database right before its first call) and ids are translated.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -169,8 +170,14 @@ class IdMap {
   private readonly ids = new Map<string, number>();
   readonly keys = new Map<string, string>();
 
-  /** `relationOf(model, field)`: the comodel of a relational field, for domain values. */
-  constructor(private readonly relationOf: (model: string, field: string) => string | undefined) {}
+  /**
+   * `relationOf(model, field)`: the comodel of a relational field, for domain values;
+   * `nameOf(model, id)`: a sandbox record's display name, for messages that print one.
+   */
+  constructor(
+    private readonly relationOf: (model: string, field: string) => string | undefined,
+    private readonly nameOf: (model: string, id: number) => string = () => '',
+  ) {}
 
   set(model: string, captured: number, sandbox: number): void {
     this.ids.set(`${model}:${captured}`, sandbox);
@@ -243,12 +250,22 @@ class IdMap {
     return { args: positional, kwargs: rewrittenKwargs };
   }
 
-  /** An error text with sandbox ids where Odoo prints a user id ("User: 8"). */
+  /**
+   * An error text with sandbox ids where Odoo prints a user id ("User: 8") or a journal entry
+   * ("Journal Entry (id): INV/2026/00005 (25)", 17.0).
+   */
   message(text: string): string {
-    return text.replace(
-      /\nUser: (\d+)/g,
-      (_match, uid: string) => `\nUser: ${String(this.id('res.users', Number(uid)))}`,
-    );
+    return text
+      .replace(
+        /\nUser: (\d+)/g,
+        (_match, uid: string) => `\nUser: ${String(this.id('res.users', Number(uid)))}`,
+      )
+      .replace(/Journal Entry \(id\): .+ \((\d+)\)/g, (match, captured: string) => {
+        const id = this.id('account.move', Number(captured));
+        return typeof id === 'number' && this.has('account.move', Number(captured))
+          ? `Journal Entry (id): ${this.nameOf('account.move', id)} (${id})`
+          : match;
+      });
   }
 }
 
@@ -256,6 +273,17 @@ interface Replay {
   sandbox: OdooSandbox;
   ids: IdMap;
   cookie: string;
+  /**
+   * Scene steps to take right before a capture: what the database got between the captured calls
+   * (on 16.0/17.0 the bot's part of the scene, invoices first used later in the session).
+   */
+  before: Map<Entry, (() => void)[]>;
+}
+
+function beforeCapture(replay: Replay, entry: Entry, step: () => void): void {
+  const steps = replay.before.get(entry) ?? [];
+  steps.push(step);
+  replay.before.set(entry, steps);
 }
 
 function rewriteRequest(capture: Capture, replay: Replay): { [key: string]: JsonValue } {
@@ -519,10 +547,22 @@ function mapNamedRecords(replay: Replay, captures: readonly Entry[]): void {
  * (as payment searches show them, with an invoice each), then the open invoices the bot's
  * invoice search shows, in id order, all for a contact of the customer the payments name.
  */
-function prepareLaterScene(replay: Replay, captures: readonly Entry[]): void {
+function prepareLaterScene(
+  replay: Replay,
+  captures: readonly Entry[],
+  wholeDatabase: readonly Entry[] = captures,
+): void {
   const { sandbox, ids } = replay;
   const models = sandbox.models;
+  // Payments the captured sessions made themselves (in the whole database: on 16.0/17.0 the
+  // admin's session, before the bot's, made some the bot's searches list).
   const created = new Set<number>();
+  for (const { capture } of wholeDatabase) {
+    const call = modelCallOf(capture);
+    const result = resultOf(capture);
+    if (call?.method === 'action_create_payments' && isRecord(result) && typeof result.res_id === 'number')
+      created.add(result.res_id);
+  }
   const fieldsShown = new Map<string, { model: string; label: string; type: string }>();
   const payments = new Map<number, { amount: number; memo: string; invoice: number | undefined }>();
   let invoices: { [key: string]: JsonValue }[] = [];
@@ -531,8 +571,6 @@ function prepareLaterScene(replay: Replay, captures: readonly Entry[]): void {
     const call = modelCallOf(capture);
     const result = resultOf(capture);
     if (!call) continue;
-    if (call.method === 'action_create_payments' && isRecord(result) && typeof result.res_id === 'number')
-      created.add(result.res_id);
     if (call.method === 'fields_get' && isRecord(result)) {
       for (const [name, field] of Object.entries(result)) {
         if (isRecord(field) && field.manual === true && name.startsWith('x_'))
@@ -545,10 +583,12 @@ function prepareLaterScene(replay: Replay, captures: readonly Entry[]): void {
         if (Array.isArray(row.partner_id) && typeof row.partner_id[1] === 'string')
           customer = row.partner_id[1];
         const [invoice] = Array.isArray(row.reconciled_invoice_ids) ? row.reconciled_invoice_ids : [];
-        if (typeof row.amount === 'number' && typeof row.memo === 'string')
+        // The reference field: memo since 18.0, ref before.
+        const memo = typeof row.memo === 'string' ? row.memo : row.ref;
+        if (typeof row.amount === 'number' && typeof memo === 'string')
           payments.set(row.id, {
             amount: row.amount,
-            memo: row.memo,
+            memo,
             invoice: typeof invoice === 'number' ? invoice : undefined,
           });
       }
@@ -575,7 +615,7 @@ function prepareLaterScene(replay: Replay, captures: readonly Entry[]): void {
   }).id;
   const toCreate: { captured: number; make: () => number }[] = [];
   for (const [paymentId, payment] of [...payments].sort(([a], [b]) => a - b)) {
-    if (created.has(paymentId)) continue;
+    if (created.has(paymentId) || ids.has('account.payment', paymentId)) continue;
     toCreate.push({
       captured: payment.invoice ?? 0,
       make: () => {
@@ -584,13 +624,15 @@ function prepareLaterScene(replay: Replay, captures: readonly Entry[]): void {
           currency: 'DZD',
           amount: payment.amount.toFixed(2),
         });
-        models.payByOtherMeans(id, { memo: payment.memo });
+        ids.set('account.payment', paymentId, models.payByOtherMeans(id, { memo: payment.memo }));
         return id;
       },
     });
   }
   for (const invoice of invoices) {
     if (typeof invoice.id !== 'number' || invoice.payment_state !== 'not_paid') continue;
+    // Already in the scene: an invoice of the same database's earlier session (16.0/17.0).
+    if (ids.has('account.move', invoice.id)) continue;
     const currency = Array.isArray(invoice.currency_id) ? String(invoice.currency_id[1]) : 'USD';
     toCreate.push({
       captured: invoice.id,
@@ -638,7 +680,8 @@ function botLoginOf(
  */
 function mapJournals(replay: Replay, allCaptures: readonly Entry[]): void {
   const { sandbox, ids } = replay;
-  const journals = requestOf(allCaptures, '05_').response?.result;
+  // 16.0 has no journal listing: its journals are matched by name where answers show them.
+  const journals = allCaptures.find(({ file }) => file.startsWith('05_'))?.capture.response?.result;
   const mine = new Map<string, number>();
   for (const journal of sandbox.models.registry.model('account.journal').rows.values()) {
     if (journal.company_id === 1) mine.set(String(journal.code), journal.id);
@@ -693,6 +736,163 @@ function prepareFirstScene(replay: Replay, captures: readonly Entry[], version: 
   }
 }
 
+/** The uid of the admin's login (02), the user of every capture but the bot's. */
+function adminUidOf(captures: readonly Entry[]): number {
+  const result = captures.find(({ file }) => file.startsWith('02_'))?.capture.response?.result;
+  return typeof result === 'number' ? result : 2;
+}
+
+/** A call of the bot's session: its login, or an object call as another user than the admin. */
+function isBotCall(capture: Capture, adminUid: number, adminLogin: string): boolean {
+  const params = capture.request?.params;
+  if (!isRecord(params) || !Array.isArray(params.args)) return false;
+  const [, user] = params.args;
+  if (params.service === 'object') return typeof user === 'number' && user !== adminUid;
+  return (
+    params.service === 'common' &&
+    (params.method === 'login' || params.method === 'authenticate') &&
+    typeof user === 'string' &&
+    user !== adminLogin
+  );
+}
+
+/**
+ * The bot of a database whose captures hold its calls: its login (50), or, where its session
+ * starts without one (16.0), the uid and password its object calls name.
+ */
+function botOf(
+  captures: readonly Entry[],
+  adminUid: number,
+): { login: string; password: string; uid?: number } | undefined {
+  const login = botLoginOf(captures, 'admin');
+  if (login) return login;
+  for (const { capture } of captures) {
+    const params = capture.request?.params;
+    if (!isRecord(params) || params.service !== 'object' || !Array.isArray(params.args)) continue;
+    const [, uid, password] = params.args;
+    if (typeof uid === 'number' && uid !== adminUid && typeof password === 'string')
+      return { login: 'paylink-bot', password, uid };
+  }
+  return undefined;
+}
+
+/**
+ * Invoices the captures work on that neither a scene nor a captured create made (16.0's admin
+ * session pays and notes invoice 16, its bot notes invoice 18): open invoices of the amount a
+ * register wizard paid on them, made right before the first capture naming them (16.0's invoice
+ * 16 did not exist yet when 04 listed the invoices). Ids only a MissingError names stay unknown.
+ */
+function createReferencedInvoices(
+  replay: Replay,
+  captures: readonly Entry[],
+  wholeDatabase: readonly Entry[],
+): void {
+  const { sandbox, ids } = replay;
+  const createdByCaptures = new Set<number>();
+  for (const { capture } of wholeDatabase) {
+    const call = modelCallOf(capture);
+    const result = resultOf(capture);
+    if (call?.model === 'account.move' && call.method === 'create' && typeof result === 'number')
+      createdByCaptures.add(result);
+  }
+  const amounts = new Map<number, number>();
+  const firstUse = new Map<number, Entry>();
+  for (const entry of captures) {
+    const { capture } = entry;
+    const call = modelCallOf(capture);
+    const error = capture.response?.error;
+    if (
+      !call ||
+      (isRecord(error) && isRecord(error.data) && error.data.name === 'odoo.exceptions.MissingError')
+    )
+      continue;
+    const note = (id: JsonValue | undefined, amount?: JsonValue) => {
+      if (typeof id !== 'number' || ids.has('account.move', id) || createdByCaptures.has(id)) return;
+      amounts.set(id, Math.max(amounts.get(id) ?? 0, typeof amount === 'number' ? amount : 0));
+      if (!firstUse.has(id)) firstUse.set(id, entry);
+    };
+    const context = isRecord(call.kwargs) && isRecord(call.kwargs.context) ? call.kwargs.context : {};
+    const vals = call.args[0];
+    if (context.active_model === 'account.move' && Array.isArray(context.active_ids)) {
+      for (const id of context.active_ids) note(id, isRecord(vals) ? vals.amount : undefined);
+    }
+    if (call.model === 'account.move' && !MODEL_METHODS.has(call.method) && Array.isArray(vals)) {
+      for (const id of vals) note(id);
+    }
+  }
+  for (const [captured, amount] of [...amounts].sort(([a], [b]) => a - b)) {
+    const entry = firstUse.get(captured);
+    if (!entry) continue;
+    beforeCapture(replay, entry, () => {
+      if (ids.has('account.move', captured)) return;
+      const [partner] = sandbox.models.registry.model('res.partner').rows.values();
+      const id = sandbox.models.createInvoice({
+        partnerId: partner?.id ?? 1,
+        amount: (amount > 0 ? amount : 1000).toFixed(2),
+      });
+      ids.set('account.move', captured, id);
+    });
+  }
+}
+
+/**
+ * The ir.model ids a custom field's create names where no capture looks the model up (17.0 has
+ * no 19): the model is the one later calls use the new field on.
+ */
+function mapCustomFieldModels(replay: Replay, captures: readonly Entry[]): void {
+  const { sandbox, ids } = replay;
+  const irModels = [...sandbox.models.registry.model('ir.model').rows.values()];
+  for (const [index, { capture }] of captures.entries()) {
+    const call = modelCallOf(capture);
+    const vals = call?.args[0];
+    if (call?.model !== 'ir.model.fields' || call.method !== 'create' || !isRecord(vals)) continue;
+    if (typeof vals.model_id !== 'number' || ids.has('ir.model', vals.model_id)) continue;
+    const name = JSON.stringify(String(vals.name));
+    const user = captures
+      .slice(index + 1)
+      .map(({ capture: later }) => modelCallOf(later))
+      .find(
+        (later) => later && later.model !== 'ir.model.fields' && JSON.stringify(later.args).includes(name),
+      );
+    const model = irModels.find((row) => row.model === user?.model);
+    if (model) ids.set('ir.model', vals.model_id, model.id);
+  }
+}
+
+/**
+ * Custom fields the answers show (get_views, fields_get) that no captured ir.model.fields create
+ * makes: the database's earlier setup made them (17.0's x_mytpe_payment_link, 61b).
+ */
+function createShownCustomFields(replay: Replay, captures: readonly Entry[]): void {
+  const models = replay.sandbox.models;
+  const made = new Set<string>();
+  const shown = new Map<string, { model: string; label: string; type: string }>();
+  for (const { capture } of captures) {
+    const call = modelCallOf(capture);
+    const result = resultOf(capture);
+    if (!call) continue;
+    const vals = call.args[0];
+    if (call.model === 'ir.model.fields' && call.method === 'create' && isRecord(vals))
+      made.add(String(vals.name));
+    if (call.method !== 'get_views' || !isRecord(result) || !isRecord(result.models)) continue;
+    for (const [model, described] of Object.entries(result.models)) {
+      if (!isRecord(described)) continue;
+      // 17.0 gives the fields dict itself, 18.0+ {fields, has_activities}.
+      const fields = isRecord(described.fields) ? described.fields : described;
+      for (const [name, field] of Object.entries(fields)) {
+        if (name.startsWith('x_') && isRecord(field))
+          shown.set(name, { model, label: String(field.string), type: String(field.type) });
+      }
+    }
+  }
+  for (const [name, field] of shown) {
+    if (made.has(name) || models.registry.model(field.model).fields.has(name)) continue;
+    if (field.type !== 'char')
+      throw new Error(`the scene only makes char custom fields, not ${name} (${field.type})`);
+    models.createCustomField({ model: field.model, name, label: field.label, type: 'char' });
+  }
+}
+
 async function send(
   replay: Replay,
   capture: Capture,
@@ -709,13 +909,13 @@ async function send(
   };
 }
 
-const VERSIONS = ['18.0', '19.0'] as const;
+const VERSIONS = ['16.0', '17.0', '18.0', '19.0'] as const;
 
 if (!existsSync(CAPTURES_DIR)) {
   describe('Odoo capture replay', () => {
     it('finds the real Odoo captures', () => {
       throw new Error(
-        `The Odoo captures are missing: expected ${CAPTURES_DIR} (the shared/ folder must sit beside the repository, with odoo-captures/18.0 and 19.0).`,
+        `The Odoo captures are missing: expected ${CAPTURES_DIR} (the shared/ folder must sit beside the repository, with odoo-captures/16.0, 17.0, 18.0 and 19.0).`,
       );
     });
   });
@@ -729,19 +929,43 @@ if (!existsSync(CAPTURES_DIR)) {
       beforeAll(async () => {
         for (const [index, db] of databases.entries()) {
           const own = captures.filter((entry) => dbOf.get(entry) === db);
-          const bot = index === 0 ? undefined : botLoginOf(own, 'admin');
+          const adminUid = adminUidOf(captures);
+          // 16.0/17.0: one database, the bot's session after the admin's.
+          const botStart =
+            index === 0 ? own.findIndex(({ capture }) => isBotCall(capture, adminUid, 'admin')) : -1;
+          const bot = index === 0 && botStart < 0 ? undefined : botOf(own, adminUid);
           const sandbox = await startOdooSandbox({
             version,
             db,
-            ...(bot ? { bot: { ...bot, email: false } } : {}),
+            ...(bot ? { bot: { login: bot.login, password: bot.password, email: false } } : {}),
           });
           const relationOf = (model: string, field: string) =>
             sandbox.models.registry.models.get(model)?.fields.get(field)?.relation;
-          const replay: Replay = { sandbox, ids: new IdMap(relationOf), cookie: '' };
+          const nameOf = (model: string, id: number) => sandbox.models.registry.displayName(model, id);
+          const replay: Replay = {
+            sandbox,
+            ids: new IdMap(relationOf, nameOf),
+            cookie: '',
+            before: new Map(),
+          };
           replays.set(db, replay);
+          if (bot?.uid !== undefined && sandbox.bot) replay.ids.set('res.users', bot.uid, sandbox.bot.uid);
           mapJournals(replay, captures);
-          if (index === 0) prepareFirstScene(replay, own, version);
-          else prepareLaterScene(replay, own);
+          if (index === 0) {
+            const adminPart = botStart < 0 ? own : own.slice(0, botStart);
+            prepareFirstScene(replay, adminPart, version);
+            createReferencedInvoices(replay, adminPart, own);
+            createShownCustomFields(replay, own);
+            mapCustomFieldModels(replay, own);
+            const botPart = own.slice(botStart);
+            const first = botPart[0];
+            if (botStart >= 0 && first) {
+              beforeCapture(replay, first, () => {
+                prepareLaterScene(replay, botPart, own);
+                createReferencedInvoices(replay, botPart, own);
+              });
+            }
+          } else prepareLaterScene(replay, own);
           mapNamedRecords(replay, own);
         }
       });
@@ -751,7 +975,8 @@ if (!existsSync(CAPTURES_DIR)) {
       });
 
       it('has captures to replay', () => {
-        expect(captures.length).toBeGreaterThan(30);
+        // 16.0 was captured for the calls that differ only.
+        expect(captures.length).toBeGreaterThan(version === '16.0' ? 10 : 30);
       });
 
       for (const entry of captures) {
@@ -759,6 +984,9 @@ if (!existsSync(CAPTURES_DIR)) {
         it(file, async () => {
           const replay = replays.get(dbOf.get(entry) ?? '');
           if (!replay) throw new Error(`no sandbox for the database of ${file}`);
+          // A step may schedule more steps for this same capture (the bot's scene, its invoices).
+          for (let index = 0; index < (replay.before.get(entry) ?? []).length; index += 1)
+            replay.before.get(entry)?.[index]?.();
           const answer = await send(replay, capture);
           expect(answer.status, 'HTTP status').toBe(capture.http_status);
           if (answer.setCookie) replay.cookie = answer.setCookie.split(';')[0] ?? '';

@@ -96,7 +96,8 @@ describe('each Odoo error class ends as a clear log line and a retried or failed
     await expect(app.pipeline.publish()).rejects.toThrow(/refused the login/);
     await expect(app.pipeline.publish()).rejects.toThrow(/refused the login/);
     await expect(app.pipeline.confirm()).resolves.toBeDefined();
-    const logins = stack.odoo.calls.filter((call) => call.service === 'common');
+    // common.version is the protocol probe (odoo.protocol auto), not a login.
+    const logins = stack.odoo.calls.filter((call) => call.service === 'common' && call.method !== 'version');
     expect(logins).toHaveLength(1);
     expect(logged('ALERT: Odoo rejected our credentials')?.level).toBe('error');
     expect(JSON.stringify(stack.logs)).not.toContain('wrong-password');

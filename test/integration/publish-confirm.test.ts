@@ -249,8 +249,11 @@ describe('confirm', () => {
     expect(stack.odoo.models.getInvoice(id!).payment_state).toBe('paid');
     expect(stack.odoo.models.payments()).toHaveLength(1);
     expect(
-      stack.odoo.models.messages(id!).filter((message) => message.body.includes('odoo-paylink')),
-    ).toHaveLength(2);
+      stack.odoo.models
+        .messages(id!)
+        .filter((message) => String(message.message_id).endsWith('@odoo-paylink>'))
+        .map((message) => /<p>([^ ]+ [^ ]+)/.exec(message.body)?.[1]),
+    ).toEqual(['MyTPE Pay', 'Online payment']);
   });
 
   it('treats in_payment as settled where Odoo is configured that way', async () => {

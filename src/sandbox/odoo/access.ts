@@ -5,6 +5,7 @@
  * texts, copied from real 18.0/19.0 answers (shared/odoo-captures 53, 53b, 53c, 60f, 62, 62e).
  */
 import { accessError, type OdooError } from './errors.js';
+import { type GroupLabelEra, type OdooVersion, traitsOf } from './versions.js';
 
 export type Operation = 'read' | 'write' | 'create' | 'unlink';
 
@@ -19,11 +20,11 @@ export type GroupXmlid = (typeof GROUP_XMLIDS)[number];
 
 export interface GroupSpec {
   readonly xmlid: GroupXmlid;
-  /** Category (Odoo 18's module category, Odoo 19's privilege) and name; no category shows the name alone. */
-  readonly label: {
-    readonly '18.0': readonly [string | false, string];
-    readonly '19.0': readonly [string | false, string];
-  };
+  /**
+   * Category (the module category up to 18.0, Odoo 19's privilege) and name; no category shows
+   * the name alone.
+   */
+  readonly label: { readonly [era in GroupLabelEra]: readonly [string | false, string] };
   readonly implied: readonly GroupXmlid[];
   /** res.groups.api_key_duration: the longest API key (days) a member may make himself. */
   readonly apiKeyDays: number;
@@ -36,32 +37,32 @@ export interface GroupSpec {
 export const GROUPS: { readonly [xmlid in GroupXmlid]: GroupSpec } = {
   'base.group_user': {
     xmlid: 'base.group_user',
-    label: { '18.0': ['User types', 'Internal User'], '19.0': ['Role', 'User'] },
+    label: { category: ['User types', 'Internal User'], privilege: ['Role', 'User'] },
     implied: [],
     // README of the captures: "90" is the most an Internal User may have.
     apiKeyDays: 90,
   },
   'account.group_account_invoice': {
     xmlid: 'account.group_account_invoice',
-    label: { '18.0': ['Invoicing', 'Billing'], '19.0': ['Invoicing', 'Billing'] },
+    label: { category: ['Invoicing', 'Billing'], privilege: ['Invoicing', 'Billing'] },
     implied: ['base.group_user'],
     apiKeyDays: 0,
   },
   'account.group_account_manager': {
     xmlid: 'account.group_account_manager',
-    label: { '18.0': ['Invoicing', 'Administrator'], '19.0': ['Invoicing', 'Administrator'] },
+    label: { category: ['Invoicing', 'Administrator'], privilege: ['Invoicing', 'Administrator'] },
     implied: ['account.group_account_invoice'],
     apiKeyDays: 0,
   },
   'base.group_erp_manager': {
     xmlid: 'base.group_erp_manager',
-    label: { '18.0': ['Administration', 'Access Rights'], '19.0': [false, 'Access Rights'] },
+    label: { category: ['Administration', 'Access Rights'], privilege: [false, 'Access Rights'] },
     implied: ['base.group_user'],
     apiKeyDays: 0,
   },
   'base.group_system': {
     xmlid: 'base.group_system',
-    label: { '18.0': ['Administration', 'Settings'], '19.0': ['Role', 'Administrator'] },
+    label: { category: ['Administration', 'Settings'], privilege: ['Role', 'Administrator'] },
     implied: ['base.group_erp_manager'],
     apiKeyDays: 0,
   },
@@ -91,8 +92,8 @@ export function groupClosure(groups: Iterable<GroupXmlid>): Set<GroupXmlid> {
 }
 
 /** "Category / Name" (res.groups.full_name), or the name alone. */
-export function groupFullName(xmlid: GroupXmlid, version: '18.0' | '19.0'): string {
-  const [category, name] = GROUPS[xmlid].label[version];
+export function groupFullName(xmlid: GroupXmlid, era: GroupLabelEra): string {
+  const [category, name] = GROUPS[xmlid].label[era];
   return category ? `${category} / ${name}` : name;
 }
 
@@ -130,6 +131,10 @@ export const MODEL_ACCESS: { readonly [model: string]: ModelAccess } = {
   // 62, 62c, 62e: get_param and search_read alike.
   'ir.config_parameter': EVERYTHING(SETTINGS),
   'ir.ui.view': READ_BY(INTERNAL, SETTINGS),
+  // Server actions are made by administrators; users run them from the Action menu.
+  'ir.actions.server': EVERYTHING(SETTINGS),
+  'ir.server.object.lines': EVERYTHING(SETTINGS),
+  'mail.activity.type': READ_BY(INTERNAL, SETTINGS),
   'mail.tracking.value': EVERYTHING(SETTINGS),
   'mail.message.subtype': READ_BY(INTERNAL, SETTINGS),
   'res.users': READ_BY(INTERNAL, ACCESS_RIGHTS),
@@ -148,6 +153,13 @@ export const MODEL_ACCESS: { readonly [model: string]: ModelAccess } = {
   'account.journal': READ_BY(BILLING, ACCOUNT_MANAGER),
   'account.account': READ_BY(BILLING, ACCOUNT_MANAGER),
   'account.payment.method.line': READ_BY(BILLING, ACCOUNT_MANAGER),
+  // mail: employees read templates and may change only their own (mail_template_employee_rule;
+  // ours is the administrator's), use the composer, never touch mail.mail or mail servers.
+  'mail.template': READ_BY(INTERNAL, SETTINGS),
+  'mail.compose.message': { read: INTERNAL, write: INTERNAL, create: INTERNAL, unlink: SETTINGS },
+  'mail.mail': EVERYTHING(SETTINGS),
+  'ir.mail_server': EVERYTHING(SETTINGS),
+  'ir.actions.report': READ_BY(INTERNAL, SETTINGS),
 };
 
 export function groupsAllowed(model: string, operation: Operation): readonly GroupXmlid[] | undefined {
@@ -161,19 +173,20 @@ const ACCESS_ERROR_HEADER: { [operation in Operation]: string } = {
   unlink: 'You are not allowed to delete',
 };
 
-/** ir.model.access's refusal; 18.0 lists groups as "Category/Name", 19.0 as their display name. */
+/** ir.model.access's refusal; up to 18.0 it lists groups as "Category/Name", 19.0 as their display name. */
 export function modelAccessError(
-  version: '18.0' | '19.0',
+  version: OdooVersion,
   model: string,
   description: string,
   operation: Operation,
   groups: readonly GroupXmlid[],
 ): OdooError {
+  const era = traitsOf(version).groupLabels;
   const labels = groups
     .map((xmlid) => {
-      const [category, name] = GROUPS[xmlid].label[version];
+      const [category, name] = GROUPS[xmlid].label[era];
       if (!category) return name;
-      return version === '18.0' ? `${category}/${name}` : `${category} / ${name}`;
+      return era === 'category' ? `${category}/${name}` : `${category} / ${name}`;
     })
     .sort();
   const groupInfo =
@@ -192,16 +205,17 @@ export function modelAccessError(
  * Technical Features in Odoo).
  */
 export function fieldAccessError(
-  version: '18.0' | '19.0',
+  version: OdooVersion,
   model: string,
   description: string,
   uid: number,
   operation: 'read' | 'write',
   fields: readonly { name: string; groups: readonly GroupXmlid[] }[],
 ): OdooError {
+  const traits = traitsOf(version);
   const allowed = (groups: readonly GroupXmlid[]) =>
-    `allowed for groups ${groups.map((xmlid) => `'${groupFullName(xmlid, version)}'`).join(', ')}`;
-  if (version === '18.0') {
+    `allowed for groups ${groups.map((xmlid) => `'${groupFullName(xmlid, traits.groupLabels)}'`).join(', ')}`;
+  if (traits.fieldAccessErrorListsAll) {
     return accessError(
       `You do not have enough rights to access the fields "${fields.map((field) => field.name).join(',')}" on ${description} (${model}). Please contact your system administrator.\n\n` +
         `Operation: ${operation}\nUser: ${uid}\nFields:\n` +

@@ -30,14 +30,12 @@ export interface DispatchOutcome {
   drop: boolean;
 }
 
-const SERVER_VERSIONS = { '18.0': '18.0-20250702', '19.0': '19.0-20251227' } as const;
-
 export function versionInfo(reg: Registry): Json[] {
   return [Number(reg.version.slice(0, 2)), 0, 0, 'final', 0, ''];
 }
 
 export function serverVersion(reg: Registry): string {
-  return SERVER_VERSIONS[reg.version];
+  return reg.traits.serverVersion;
 }
 
 /** Appends a call to the sandbox's call log (what tests assert on). */

@@ -3,6 +3,7 @@
  * (`odoo.http.serialize_exception`). Class names and messages are copied from real 18.0/19.0
  * answers (see shared/odoo-captures), because clients classify errors on `data.name`.
  */
+import { type OdooVersion, traitsOf } from './versions.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 export type JsonObject = { [key: string]: Json };
@@ -83,11 +84,11 @@ export const missingError = (model: string, ids: readonly number[], uid: number)
 
 export const unknownModel = (model: string): OdooError => userError(`Object ${model} doesn't exist`);
 
-export const unknownMethod = (model: string, method: string): OdooError =>
-  new OdooError('builtins.AttributeError', `The method '${model}.${method}' does not exist`);
+/** The texts differ per version (VersionTraits.unknownMethodMessage / privateMethodMessage). */
+export const unknownMethod = (message: string): OdooError =>
+  new OdooError('builtins.AttributeError', message);
 
-export const privateMethod = (model: string, method: string): OdooError =>
-  accessError(`Private methods (such as '${model}.${method}') cannot be called remotely.`);
+export const privateMethod = (message: string): OdooError => accessError(message);
 
 export const unknownDatabase = (db: string): OdooError =>
   new OdooError(
@@ -118,13 +119,13 @@ export interface RpcErrorBody {
   data: { name: string; debug: string; message: string; arguments: Json[]; context: JsonObject };
 }
 
-/** The `error` member of a JSON-RPC answer; `version` decides the generic code (200 on 18.0, 0 on 19.0). */
-export function serializeError(error: unknown, version: '18.0' | '19.0'): RpcErrorBody {
+/** The `error` member of a JSON-RPC answer; `version` decides the generic code (200 up to 18.0, 0 on 19.0). */
+export function serializeError(error: unknown, version: OdooVersion): RpcErrorBody {
   const odooError =
     error instanceof OdooError
       ? error
       : new OdooError('builtins.Exception', error instanceof Error ? error.message : String(error));
-  const genericCode = version === '18.0' ? 200 : 0;
+  const genericCode = traitsOf(version).rpcErrorCode;
   const isSessionError = odooError.className === ODOO_EXCEPTIONS.sessionExpired;
   return {
     code: odooError.rpcCode ?? genericCode,

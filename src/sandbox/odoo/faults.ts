@@ -6,7 +6,7 @@ import { OdooError, serializationFailure } from './errors.js';
 
 /** What a call was, as logged and as matched by fault rules. */
 export interface OdooCallInfo {
-  /** 'common', 'object', 'db', or 'web' for the web-client routes. */
+  /** 'common', 'object', 'db', 'web' for the web-client routes, or 'json2' for /json/2 calls. */
   service: string;
   /** The service method: 'execute_kw', 'authenticate', 'call_kw'… */
   method: string;
@@ -112,7 +112,10 @@ export class OdooFaults {
       const rpcCode = rule.error.name === 'odoo.http.SessionExpiredException' ? 100 : undefined;
       return new OdooError(rule.error.name, rule.error.message, rpcCode);
     }
-    const isObjectCall = call.service === 'object' || (call.service === 'web' && call.method === 'call_kw');
+    const isObjectCall =
+      call.service === 'object' ||
+      call.service === 'json2' ||
+      (call.service === 'web' && call.method === 'call_kw');
     if (isObjectCall && this.errorRate > 0 && this.random() < this.errorRate) return serializationFailure();
     return undefined;
   }

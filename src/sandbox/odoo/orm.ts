@@ -76,7 +76,8 @@ export const ORM_METHODS: { [name: string]: MethodSpec } = {
     model: true,
     params: ['domain', 'fields', 'offset', 'limit', 'order'],
     run: ({ reg, env, model, args }) => {
-      reg.fieldNames(model, args.fields);
+      // 18.0+ search_fetch checks the fields before the domain; 17.0 searches, then reads (58b).
+      if (reg.traits.searchReadChecksFieldsFirst) reg.fieldNames(model, args.fields);
       const rows = reg.search(env, model.name, args.domain ?? [], searchOptions(args));
       return reg.read(env, model, rows, args.fields);
     },

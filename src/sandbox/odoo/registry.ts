@@ -55,8 +55,9 @@ import {
   type Vals,
 } from './fields.js';
 import { bindArguments, ORM_METHODS, toIds } from './orm.js';
+import { type OdooVersion, traitsOf, type VersionTraits } from './versions.js';
 
-export type OdooVersion = '18.0' | '19.0';
+export type { OdooVersion } from './versions.js';
 
 export interface Env {
   readonly uid: number;
@@ -128,9 +129,12 @@ export class Model {
   private readonly indexes = new Map<string, Map<number, Set<number>>>();
   nextId = 1;
 
-  constructor(readonly spec: ModelSpec) {
+  constructor(
+    readonly spec: ModelSpec,
+    magicFields: { readonly [name: string]: FieldDef } = MAGIC_FIELDS,
+  ) {
     for (const [name, field] of Object.entries(spec.fields)) this.fields.set(name, field);
-    for (const [name, field] of Object.entries(MAGIC_FIELDS))
+    for (const [name, field] of Object.entries(magicFields))
       if (!this.fields.has(name)) this.fields.set(name, field);
     for (const [name, field] of this.fields) if (field.indexed) this.indexes.set(name, new Map());
   }
@@ -237,8 +241,16 @@ export class Registry {
     return this.options.version;
   }
 
+  /** What this version does differently (versions.ts). */
+  get traits(): VersionTraits {
+    return traitsOf(this.options.version);
+  }
+
   define(spec: ModelSpec): Model {
-    const model = new Model(spec);
+    const model = new Model(
+      spec,
+      this.traits.hasLastUpdate ? { ...MAGIC_FIELDS, __last_update: LAST_UPDATE_FIELD } : MAGIC_FIELDS,
+    );
     this.models.set(spec.name, model);
     return model;
   }
@@ -287,9 +299,9 @@ export class Registry {
 
   // ---------------------------------------------------------------- users, groups and rights
 
-  /** res.users' groups field: groups_id on 18.0, group_ids since 19.0. */
+  /** res.users' groups field: groups_id up to 18.0, group_ids since 19.0. */
   get userGroupsField(): 'groups_id' | 'group_ids' {
-    return this.version === '18.0' ? 'groups_id' : 'group_ids';
+    return this.traits.userGroupsField;
   }
 
   /** The user's groups and what they imply: a handful of ids, so this is constant time. */
@@ -600,8 +612,8 @@ export class Registry {
     const field = model.fields.get(head);
     if (!field) return undefined;
     if (!model.isStored(head) && !field.searchable) {
-      // 18.0 logs "Non-stored field … cannot be searched." and drops the condition (capture 58).
-      if (this.version === '18.0') return IGNORED_LEAF;
+      // Up to 18.0 Odoo logs "Non-stored field … cannot be searched." and drops the condition (58).
+      if (this.traits.unsearchableLeafDropped) return IGNORED_LEAF;
       throw valueError(`Non-stored field ${model.name}.${head} cannot be searched.`);
     }
     const read = (row: Row): Json => {
@@ -856,6 +868,7 @@ export class Registry {
       if (only && !only.has(name)) continue;
       if (field.groups && !env.su && !field.groups.some((group) => env.groups.has(group))) continue;
       const description = describeField(name, field, model.isStored(name));
+      if (!this.traits.fieldsHaveGroupable) delete description.groupable;
       if (!wanted) {
         result[name] = description;
         continue;
@@ -960,9 +973,9 @@ export class Registry {
   /** Odoo's `call_kw`: private and unknown methods refused, ids split off, arguments bound by name. */
   call(env: Env, modelName: string, method: string, args: Json[], kwargs: JsonObject): Json {
     const model = this.model(modelName);
-    if (method.startsWith('_')) throw privateMethod(modelName, method);
+    if (method.startsWith('_')) throw privateMethod(this.traits.privateMethodMessage(modelName, method));
     const spec = model.spec.methods?.[method] ?? ORM_METHODS[method];
-    if (!spec) throw unknownMethod(modelName, method);
+    if (!spec) throw unknownMethod(this.traits.unknownMethodMessage(modelName, method));
     if (spec.httpOnly && !env.viaHttp) throw httpOnlyMethod();
     if (spec.access) {
       if (spec.access === 'create')
@@ -984,6 +997,14 @@ export class Registry {
 }
 
 const EVERY_GROUP: ReadonlySet<GroupXmlid> = new Set(GROUP_XMLIDS);
+
+/** 16.0's magic `__last_update` (the write date, or the create date), gone since 17.0. */
+const LAST_UPDATE_FIELD: FieldDef = {
+  type: 'datetime',
+  string: 'Last Modified on',
+  readonly: true,
+  compute: (row) => row.write_date ?? row.create_date ?? false,
+};
 
 /** Called after a write changed tracked fields, with their former values. */
 export type TrackingHook = (

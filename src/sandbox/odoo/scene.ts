@@ -84,6 +84,8 @@ export interface SandboxMessage {
   /** The author's `"Name" <email>` as the message keeps it (false on 19.0 for an author without email). */
   email_from: string | false;
   date: string;
+  /** The Message-Id Odoo keeps (given to message_post, or generated). */
+  message_id: string;
 }
 
 export interface UserInput {
@@ -512,6 +514,7 @@ export class SandboxModels {
       author_id: typeof row.author_id === 'number' ? row.author_id : false,
       email_from: typeof row.email_from === 'string' ? row.email_from : false,
       date: String(row.date),
+      message_id: String(row.message_id),
     }));
   }
 
@@ -554,6 +557,11 @@ export class SandboxModels {
     };
   }
 
+  private referenceOf(row: Row): string | false {
+    const reference = row[this.registry.traits.paymentReferenceField];
+    return typeof reference === 'string' ? reference : false;
+  }
+
   private toPayment(row: Row): SandboxPayment {
     return {
       id: row.id,
@@ -567,8 +575,11 @@ export class SandboxModels {
       date: String(row.date),
       state: String(row.state),
       payment_type: String(row.payment_type),
-      memo: typeof row.memo === 'string' ? row.memo : false,
-      invoice_ids: idList(row.invoice_ids),
+      // The payment's reference, whichever field the version keeps it in (memo, or ref up to 17.0).
+      memo: this.referenceOf(row),
+      invoice_ids: this.registry.traits.hasInvoiceIds
+        ? idList(row.invoice_ids)
+        : reconciledInvoiceIds(this.registry, row.move_id),
       reconciled_invoice_ids: reconciledInvoiceIds(this.registry, row.move_id),
       move_id: typeof row.move_id === 'number' ? row.move_id : false,
     };

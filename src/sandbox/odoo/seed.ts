@@ -47,7 +47,7 @@ function seedGroups(reg: Registry): void {
   const env = reg.superEnv(1);
   for (const xmlid of GROUP_XMLIDS) {
     const group = GROUPS[xmlid];
-    const [category, name] = group.label[reg.version];
+    const [category, name] = group.label[reg.traits.groupLabels];
     const implied = group.implied.map((other) => reg.ref(other)?.id).filter((id) => id !== undefined);
     const row = reg.insert(
       'res.groups',
@@ -64,9 +64,9 @@ function seedGroups(reg: Registry): void {
   }
 }
 
-/** The res.groups ids of a user's groups: all implied ones on 18.0 (groups_id), the given ones on 19.0. */
+/** The res.groups ids of a user's groups: all implied ones up to 18.0 (groups_id), the given ones on 19.0. */
 export function userGroupIds(reg: Registry, groups: Iterable<GroupXmlid>): number[] {
-  const xmlids = reg.version === '18.0' ? groupClosure(groups) : new Set(groups);
+  const xmlids = reg.traits.userGroupsIncludeImplied ? groupClosure(groups) : new Set(groups);
   return [...xmlids]
     .map((xmlid) => reg.ref(xmlid)?.id)
     .filter((id): id is number => id !== undefined)
@@ -184,8 +184,8 @@ export function seedBase(reg: Registry, options: BaseSeedOptions): void {
     ['101401', 'Bank', 'asset_cash'],
     ['101501', 'Cash', 'asset_cash'],
     // Odoo 19's chart shows the outstanding accounts without a code.
-    [reg.version === '18.0' ? '101403' : false, 'Outstanding Receipts', 'asset_current'],
-    [reg.version === '18.0' ? '101404' : false, 'Outstanding Payments', 'asset_current'],
+    [reg.traits.outstandingAccountsHaveCodes ? '101403' : false, 'Outstanding Receipts', 'asset_current'],
+    [reg.traits.outstandingAccountsHaveCodes ? '101404' : false, 'Outstanding Payments', 'asset_current'],
     ['400000', 'Product Sales', 'income'],
   ];
   for (const [code, name, accountType] of accounts) {
@@ -201,7 +201,7 @@ export function seedBase(reg: Registry, options: BaseSeedOptions): void {
 /** The journals Odoo's chart of accounts gives a company; bank (and cash on 18.0) only when asked. */
 export function seedCompanyJournals(reg: Registry, companyId: number, options: { bank: boolean }): void {
   const env = reg.superEnv(companyId);
-  const sale = reg.version === '18.0' ? 'Customer Invoices' : 'Sales';
+  const sale = reg.traits.saleJournalName;
   reg.create(env, 'account.journal', {
     name: sale,
     code: 'INV',
@@ -225,7 +225,7 @@ export function seedCompanyJournals(reg: Registry, companyId: number, options: {
     sequence: 10,
   });
   // A fresh 19.0 database has no cash journal (see the 19.0 journal capture).
-  if (reg.version === '18.0') {
+  if (reg.traits.hasCashJournal) {
     reg.create(env, 'account.journal', {
       name: 'Cash',
       code: 'CSH1',

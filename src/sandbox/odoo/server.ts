@@ -1,7 +1,8 @@
 /**
- * The Odoo sandbox's HTTP face on loopback: /jsonrpc, the web session routes, /web/version and
- * the invoice PDF report, with Odoo's envelopes, statuses and error shapes (node:http, so faults
- * can cut connections and nothing parses bodies behind our back).
+ * The Odoo sandbox's HTTP face on loopback: /jsonrpc, /xmlrpc/2 (xmlrpc.ts), /json/2 on 19.0
+ * (json2.ts), the web session routes, /web/version and the invoice PDF report, with Odoo's
+ * envelopes, statuses and error shapes (node:http, so faults can cut connections and nothing
+ * parses bodies behind our back).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -23,11 +24,13 @@ import {
 } from './errors.js';
 import { type OdooCallRecord, OdooFaults } from './faults.js';
 import { isObject } from './fields.js';
+import { isJson2Path, json2Route } from './json2.js';
 import { createRegistry } from './models/index.js';
 import type { OdooVersion, Registry } from './registry.js';
 import { SandboxModels } from './scene.js';
 import { seedBase } from './seed.js';
 import { invoiceReport, parseCookies, sessionCookie, sessionInfo, WebSessions, webContext } from './web.js';
+import { xmlRpcRoute, xmlRpcService } from './xmlrpc.js';
 
 export interface OdooSandboxOptions {
   version?: OdooVersion;
@@ -77,8 +80,8 @@ export interface OdooSandbox {
   readonly models: SandboxModels;
   /** Every RPC call received, oldest first; clear it with `calls.length = 0`. */
   readonly calls: OdooCallRecord[];
-  /** Makes `key` work as the admin's password (what an Odoo API key does). */
-  addApiKey(key: string): void;
+  /** Makes `key` an API key of `uid` (default the admin, 2): a password over RPC, a bearer for JSON-2. */
+  addApiKey(key: string, uid?: number): void;
   close(): Promise<void>;
 }
 
@@ -188,7 +191,7 @@ class SandboxServer {
       request.socket.destroy();
       return;
     }
-    const answer = this.route(request, body);
+    const answer = (await this.xmlRpc(request, body)) ?? this.route(request, body);
     if (answer === SandboxServer.DROP) {
       request.socket.destroy();
       return;
@@ -200,10 +203,39 @@ class SandboxServer {
     response.end(answer.body);
   }
 
+  /** POST /xmlrpc/2/<service> (xmlrpc.ts); undefined for every other request. */
+  private async xmlRpc(
+    request: IncomingMessage,
+    body: Buffer,
+  ): Promise<HttpAnswer | typeof SandboxServer.DROP | undefined> {
+    const path = new URL(request.url ?? '/', 'http://sandbox.invalid').pathname;
+    const service = xmlRpcService(path);
+    if (service === undefined || request.method !== 'POST') return undefined;
+    const answer = await xmlRpcRoute(this.dispatcher, service, body);
+    return answer.drop ? SandboxServer.DROP : new HttpAnswer(answer.status, answer.body, answer.headers);
+  }
+
   private route(request: IncomingMessage, body: Buffer): HttpAnswer | typeof SandboxServer.DROP {
     const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const method = request.method ?? 'GET';
+    if (isJson2Path(path)) {
+      const header = (name: string) => {
+        const value = request.headers[name];
+        return Array.isArray(value) ? value[0] : value;
+      };
+      const answer = json2Route(this.dispatcher, {
+        method,
+        path,
+        fullPath: `${url.pathname}?${url.search.slice(1)}`,
+        headers: {
+          authorization: header('authorization'),
+          database: header('x-odoo-database'),
+        },
+        body,
+      });
+      return answer.drop ? SandboxServer.DROP : new HttpAnswer(answer.status, answer.body, answer.headers);
+    }
     if (path === '/jsonrpc') {
       if (method !== 'POST')
         return html(405, 'Method Not Allowed', 'The method is not allowed for the requested URL.');
@@ -391,10 +423,10 @@ export async function startOdooSandbox(options: OdooSandboxOptions = {}): Promis
     faults: sandbox.faults,
     models,
     calls: sandbox.calls,
-    addApiKey(key: string): void {
-      const keys = reg.apiKeys.get(2) ?? new Set<string>();
+    addApiKey(key: string, uid = 2): void {
+      const keys = reg.apiKeys.get(uid) ?? new Set<string>();
       keys.add(key);
-      reg.apiKeys.set(2, keys);
+      reg.apiKeys.set(uid, keys);
     },
     close(): Promise<void> {
       return new Promise((resolve, reject) => {

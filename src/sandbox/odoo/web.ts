@@ -66,7 +66,8 @@ function token(): string {
 
 /** The result of /web/session/authenticate: Odoo's session_info for the user. */
 export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: string): JsonObject {
-  const is18 = reg.version === '18.0';
+  // 16.0 and 17.0 were not captured here: they get 18.0's shape.
+  const is18 = reg.traits.sessionInfoShape === 'up-to-18.0';
   const user = reg.model('res.users').rows.get(uid);
   const partnerId = typeof user?.partner_id === 'number' ? user.partner_id : false;
   const partner = typeof partnerId === 'number' ? reg.model('res.partner').rows.get(partnerId) : undefined;
@@ -256,7 +257,7 @@ export function sessionInfo(reg: Registry, uid: number, db: string, baseUrl: str
     },
     show_effect: true,
     ...(is18 ? { display_switch_company_menu: companyIds.length > 1 } : {}),
-    websocket_worker_version: is18 ? '18.0-5' : '19.0-2',
+    websocket_worker_version: reg.traits.websocketWorkerVersion,
     tour_enabled: false,
     current_tour: null,
     storeData,

@@ -14,6 +14,7 @@ import {
   INVOICE_TYPES,
   linesOf,
   moveDisplayName,
+  partialsOf,
   paymentsWidget,
   postMove,
   resetMoveToDraft,
@@ -40,6 +41,27 @@ export const PAYMENT_STATES = [
   ['blocked', 'Blocked'],
   ['invoicing_legacy', 'Invoicing App Legacy'],
 ] as const;
+
+/** account.move.payment_state's selection: `blocked` only since 18.0 (17.0/15). */
+function paymentStatesOf(reg: Registry): readonly (readonly [string, string])[] {
+  return reg.traits.hasBlockedPaymentState
+    ? PAYMENT_STATES
+    : PAYMENT_STATES.filter(([key]) => key !== 'blocked');
+}
+
+/**
+ * Header fields up to 17.0 refuse only on a reconciled entry (33 vs 33x); the others of
+ * LOCKED_WHEN_POSTED stay locked on every posted move.
+ */
+const LOCKED_WHEN_RECONCILED = new Set([
+  'invoice_date',
+  'date',
+  'partner_id',
+  'invoice_payment_term_id',
+  'currency_id',
+  'fiscal_position_id',
+  'invoice_cash_rounding_id',
+]);
 
 /** Fields Odoo refuses to change on a posted move (account_move.py write()). */
 const LOCKED_WHEN_POSTED = new Set([
@@ -152,7 +174,12 @@ export function defineAccountModels(reg: Registry): void {
       for (const paymentType of ['inbound', 'outbound']) {
         registry.insert(
           'account.payment.method.line',
-          { name: 'Manual Payment', journal_id: row.id, payment_type: paymentType, code: 'manual' },
+          {
+            name: registry.traits.manualMethodLineName,
+            journal_id: row.id,
+            payment_type: paymentType,
+            code: 'manual',
+          },
           env,
         );
       }
@@ -178,6 +205,7 @@ export function defineAccountModels(reg: Registry): void {
       sequence: { type: 'integer', string: 'Sequence' },
     },
     displayName: (row, registry) => {
+      if (!registry.traits.methodLineNameShowsJournal) return String(row.name);
       const journal =
         typeof row.journal_id === 'number' ? registry.displayName('account.journal', row.journal_id) : '';
       return `${String(row.name)} (${journal})`;
@@ -332,6 +360,7 @@ function defineMove(reg: Registry): void {
     fields: {
       name: { type: 'char', string: 'Number', tracking: true },
       ref: { type: 'char', string: 'Reference' },
+      invoice_user_id: { type: 'many2one', string: 'Salesperson', relation: 'res.users' },
       move_type: { type: 'selection', string: 'Type', selection: MOVE_TYPES, required: true },
       state: {
         type: 'selection',
@@ -344,11 +373,11 @@ function defineMove(reg: Registry): void {
         required: true,
         tracking: true,
       },
-      payment_state: { type: 'selection', string: 'Payment Status', selection: PAYMENT_STATES },
+      payment_state: { type: 'selection', string: 'Payment Status', selection: paymentStatesOf(reg) },
       status_in_payment: {
         type: 'selection',
         string: 'Status In Payment',
-        selection: [...PAYMENT_STATES, ['draft', 'Draft'], ['cancel', 'Cancelled']],
+        selection: [...paymentStatesOf(reg), ['draft', 'Draft'], ['cancel', 'Cancelled']],
         compute: (row) => (row.state === 'posted' ? (row.payment_state ?? false) : (row.state ?? false)),
       },
       partner_id: { type: 'many2one', string: 'Partner', relation: 'res.partner' },
@@ -406,7 +435,15 @@ function defineMove(reg: Registry): void {
             .map((other) => other.id),
       },
       origin_payment_id: { type: 'many2one', string: 'Payment', relation: 'account.payment' },
-      matched_payment_ids: { type: 'many2many', string: 'Matched Payments', relation: 'account.payment' },
+      ...(reg.traits.hasMatchedPaymentIds
+        ? {
+            matched_payment_ids: {
+              type: 'many2many',
+              string: 'Matched Payments',
+              relation: 'account.payment',
+            } as const,
+          }
+        : {}),
       invoice_payments_widget: {
         type: 'binary',
         string: 'Invoice Payments Widget',
@@ -457,10 +494,20 @@ function defineMove(reg: Registry): void {
       }
       ensureReceivableLine(registry, env, row);
     },
-    beforeWrite: (rows, vals) => {
+    beforeWrite: (rows, vals, _env, registry) => {
       for (const row of rows) {
         const state = typeof vals.state === 'string' ? vals.state : row.state;
-        const locked = Object.keys(vals).filter((name) => LOCKED_WHEN_POSTED.has(name));
+        let locked = Object.keys(vals).filter((name) => LOCKED_WHEN_POSTED.has(name));
+        if (state === 'posted' && registry.traits.postedMoveLock === 'reconciled-only') {
+          const header = locked.filter((name) => LOCKED_WHEN_RECONCILED.has(name));
+          if (header.length > 0 && partialsOf(registry, row).length > 0) {
+            throw userError(
+              'You cannot do this modification on a reconciled journal entry. You can just change some non legal fields or you must unreconcile first.\n' +
+                `Journal Entry (id): ${moveDisplayName(row)} (${row.id})`,
+            );
+          }
+          locked = locked.filter((name) => !LOCKED_WHEN_RECONCILED.has(name));
+        }
         if (state === 'posted' && locked.length > 0) {
           throw userError(
             `You cannot modify the following readonly fields on a posted move: ${locked.join(', ')}`,

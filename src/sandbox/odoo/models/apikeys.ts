@@ -61,11 +61,13 @@ export function defineApiKeyModels(reg: Registry): void {
             type: 'ir.actions.act_window',
             res_model: 'res.users.identitycheck',
             res_id: check.id,
-            name: call.reg.version === '18.0' ? 'Security Control' : 'Access Control',
+            name: call.reg.traits.identityCheckTitle,
             target: 'new',
             views: [[false, 'form']],
           };
-          return call.reg.version === '18.0' ? action : { ...action, context: { dialog_size: 'medium' } };
+          return call.reg.traits.identityCheckDialogSize
+            ? { ...action, context: { dialog_size: 'medium' } }
+            : action;
         },
       },
     },

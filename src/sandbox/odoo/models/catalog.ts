@@ -5,7 +5,7 @@
  */
 import type { FieldDef, FieldType, Selection } from '../fields.js';
 
-type CatalogueEntry = readonly [
+export type CatalogueEntry = readonly [
   name: string,
   type: FieldType,
   label: string,
@@ -250,7 +250,7 @@ const PAYMENT_REGISTER: readonly CatalogueEntry[] = [
   ['payment_method_code', 'char', 'Code'],
 ];
 
-function toFields(entries: readonly CatalogueEntry[]): { [name: string]: FieldDef } {
+export function toFields(entries: readonly CatalogueEntry[]): { [name: string]: FieldDef } {
   const fields: { [name: string]: FieldDef } = {};
   for (const [name, type, label, extra] of entries) {
     fields[name] = {

@@ -1,8 +1,10 @@
 /** Assembles the sandbox's Odoo registry: every model definition, then the ir.model catalogue. */
 import { Registry, type RegistryOptions } from '../registry.js';
 import { defineAccountModels } from './account.js';
+import { defineActionModels } from './actions.js';
 import { defineApiKeyModels } from './apikeys.js';
 import { defineBaseModels } from './base.js';
+import { defineComposeModels } from './compose.js';
 import { defineConfigModels } from './config.js';
 import { defineIrModels, registerModelCatalogue } from './ir.js';
 import { defineMailModels } from './mail.js';
@@ -14,11 +16,13 @@ export function createRegistry(options: RegistryOptions): Registry {
   defineBaseModels(reg);
   defineMailModels(reg);
   defineIrModels(reg);
+  defineActionModels(reg);
   defineConfigModels(reg);
   defineViewModels(reg);
   defineApiKeyModels(reg);
   defineAccountModels(reg);
   definePaymentModels(reg);
+  defineComposeModels(reg);
   registerModelCatalogue(reg);
   return reg;
 }

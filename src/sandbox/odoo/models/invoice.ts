@@ -25,7 +25,7 @@ export function linesOf(reg: Registry, moveId: number, displayType?: string): Ro
 }
 
 /** Partial reconciliations touching a line of this move. */
-function partialsOf(reg: Registry, move: Row): Row[] {
+export function partialsOf(reg: Registry, move: Row): Row[] {
   const partials = reg.model('account.partial.reconcile');
   const found = new Map<number, Row>();
   for (const line of linesOf(reg, move.id)) {
@@ -258,7 +258,12 @@ function restoreCounterpart(reg: Registry, env: Env, other: Row, amountMinor: nu
   const payment =
     typeof other.origin_payment_id === 'number' ? payments.rows.get(other.origin_payment_id) : undefined;
   if (payment) {
-    reg.update('account.payment', payment, { is_reconciled: false, state: 'in_process' }, env);
+    reg.update(
+      'account.payment',
+      payment,
+      { is_reconciled: false, state: reg.traits.postedPaymentState },
+      env,
+    );
     return;
   }
   const residual = toMinor(reg, other.currency_id, other.amount_residual) + amountMinor;
@@ -406,10 +411,10 @@ export function paymentsWidget(reg: Registry, move: Row): Json {
       date: other.date ?? false,
       partial_id: partial.id,
       account_payment_id: payment ? payment.id : false,
-      payment_method_name: payment ? 'Manual Payment' : false,
+      payment_method_name: payment ? reg.traits.manualMethodLineName : false,
       move_id: other.id,
     };
-    if (reg.version === '19.0') entry.is_refund = other.move_type === 'out_refund';
+    if (reg.traits.paymentWidgetHasIsRefund) entry.is_refund = other.move_type === 'out_refund';
     entry.ref = reg.displayName('account.move', other.id);
     entry.is_exchange = false;
     entry.amount_company_currency = formatAmount(reg, move.currency_id, amount);

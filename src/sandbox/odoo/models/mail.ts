@@ -47,6 +47,8 @@ export function defineMailModels(reg: Registry): void {
       partner_ids: { type: 'many2many', string: 'Recipients', relation: 'res.partner' },
       email_from: { type: 'char', string: 'From' },
       date: { type: 'datetime', string: 'Date' },
+      // Odoo keeps a Message-Id given to message_post and makes one otherwise (mail.message._get_message_id).
+      message_id: { type: 'char', string: 'Message-Id' },
       tracking_value_ids: {
         type: 'one2many',
         string: 'Tracking values',
@@ -231,7 +233,7 @@ function trackChanges(
   }
 }
 
-function escapeHtml(text: string): string {
+export function escapeHtml(text: string): string {
   return text
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -240,15 +242,26 @@ function escapeHtml(text: string): string {
     .replaceAll("'", '&#x27;');
 }
 
-/** A text body becomes escaped HTML in a paragraph; `body_is_html` (Odoo 17+, for RPC) keeps markup. */
-export function messageBody(body: Json | undefined, isHtml: boolean): string {
+/**
+ * A text body becomes escaped HTML in a paragraph; `body_is_html` (Odoo 17+, for RPC) keeps markup.
+ * 16.0 has no such parameter and stores every body as (sanitized) HTML, loose text in a paragraph.
+ */
+export function messageBody(
+  body: Json | undefined,
+  isHtml: boolean,
+  style: 'html' | 'escaped-unless-flag' = 'escaped-unless-flag',
+): string {
   const text = typeof body === 'string' ? body : '';
   if (text === '') return '';
+  if (style === 'html') {
+    const sanitized = text.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
+    return sanitized.trimStart().startsWith('<') ? sanitized : `<p>${sanitized}</p>`;
+  }
   if (isHtml) return text.replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '');
   return `<p>${escapeHtml(text).replaceAll('\n', '<br>')}</p>`;
 }
 
-/** mail.thread.message_post: keyword-only, on exactly one record; returns an int on 18.0, [id] on 19.0. */
+/** mail.thread.message_post: keyword-only, on exactly one record; returns an int up to 18.0, [id] on 19.0. */
 export const messagePost: MethodSpec = {
   keywordOnly: true,
   // mail.thread's _mail_post_access: posting needs write access on the document.
@@ -274,13 +287,13 @@ export const messagePost: MethodSpec = {
         ? args.email_from
         : emailFormatted(reg, authorId);
     // 16.0–18.0 refuse an author without email (51); 19.0 posts with email_from False.
-    if (emailFrom === false && reg.version === '18.0') {
+    if (emailFrom === false && reg.traits.authorEmailRequired) {
       throw userError("Unable to send message, please configure the sender's email address.");
     }
     const message = reg.insert(
       'mail.message',
       {
-        body: messageBody(args.body, args.body_is_html === true),
+        body: messageBody(args.body, args.body_is_html === true, reg.traits.messageBody),
         subject: typeof args.subject === 'string' ? args.subject : false,
         message_type: messageType,
         subtype_id: subtype,
@@ -291,12 +304,21 @@ export const messagePost: MethodSpec = {
         partner_ids: Array.isArray(args.partner_ids) ? args.partner_ids : [],
         email_from: emailFrom,
         date: reg.now(),
+        message_id:
+          typeof args.message_id === 'string' && args.message_id !== ''
+            ? args.message_id
+            : trackingMessageId(`${record.id}-${model.name}`),
       },
       env,
     );
-    return reg.version === '18.0' ? message.id : [message.id];
+    return reg.traits.messagePostReturnsList ? [message.id] : message.id;
   },
 };
+
+/** tools.generate_tracking_message_id: `<random.time-tag@host>`. */
+function trackingMessageId(tag: string): string {
+  return `<${Math.random().toString().slice(2, 14)}.${(Date.now() / 1000).toFixed(6)}-openerp-${tag}@sandbox>`;
+}
 
 /** Chatter of one record, oldest first. */
 export function messagesOf(reg: Registry, model: string, resId: number): Row[] {

@@ -1,16 +1,18 @@
 /**
  * account.payment and the account.payment.register wizard: create with context
  * active_model/active_ids (validated like Odoo's default_get), then action_create_payments makes
- * the payment (memo = communication) and reconciles it with the invoices.
+ * the payment (its reference field, `memo` since 18.0 and `ref` before, holds the communication)
+ * and reconciles it with the invoices.
  */
 import { type Json, userError, validationError } from '../errors.js';
-import { idList, type Row, type Vals } from '../fields.js';
+import { type FieldDef, idList, type Row, type Vals } from '../fields.js';
 import { singleRecord } from '../orm.js';
 import type { Env, MethodSpec, Registry } from '../registry.js';
 import { findJournal, inboundMethodLine } from './account.js';
 import { companyRule } from './base.js';
-import { PAYMENT_FIELDS, PAYMENT_REGISTER_FIELDS } from './catalog.js';
+import { paymentCatalogue, paymentRegisterCatalogue } from './catalog-legacy.js';
 import {
+  formatAmount,
   INVOICE_TYPES,
   receivableLine,
   reconcile,
@@ -33,11 +35,7 @@ export interface PaymentRequest {
 }
 
 function nothingLeftToPay(reg: Registry) {
-  return userError(
-    reg.version === '18.0'
-      ? "You can't register a payment because there is nothing left to pay on the selected journal items."
-      : "There's nothing left to pay for the selected journal items, so no payment registration is necessary. You've got your finances under control like a boss!",
-  );
+  return userError(reg.traits.nothingLeftToPay);
 }
 
 function isOpen(reg: Registry, invoice: Row): boolean {
@@ -236,7 +234,8 @@ const createPaymentsMethod: MethodSpec = {
 };
 
 /**
- * Creates a posted ("paid") payment with its journal entry and reconciles it with the invoices.
+ * Creates a posted payment (state `paid` since 18.0, `posted` before) with its journal entry and
+ * reconciles it with the invoices.
  * Used by the wizard and by the sandbox helpers (payment by other means).
  */
 export function registerPayment(reg: Registry, env: Env, request: PaymentRequest): Row {
@@ -267,10 +266,10 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
       company_id: companyId,
       // The commercial partner, not the invoiced contact (57c).
       partner_id: commercialPartnerId(reg, first.partner_id),
-      state: 'paid',
+      state: reg.traits.registeredPaymentState,
       payment_type: outbound ? 'outbound' : 'inbound',
       partner_type: 'customer',
-      memo: request.memo,
+      [reg.traits.paymentReferenceField]: request.memo,
       payment_method_line_id:
         request.paymentMethodLineId || (inboundMethodLine(reg, journal.id)?.id ?? false),
       outstanding_account_id: outstanding?.id ?? false,
@@ -309,11 +308,19 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
     quantity: 1,
   };
   const sign = outbound ? -1 : 1;
+  // Up to 17.0 the lines are labelled "Customer Payment $ 120.00 - Deco Addict - 11/21/2026"
+  // (17.0/12x), the reference nowhere; since 18.0 by the method and memo.
+  const legacyLabel =
+    reg.traits.paymentLineLabel === 'type-amount-partner-date'
+      ? `${outbound ? 'Customer Reimbursement' : 'Customer Payment'} ${formatAmount(reg, currencyId, amount)} - ${
+          typeof payment.partner_id === 'number' ? reg.displayName('res.partner', payment.partner_id) : ''
+        } - ${request.date.slice(5, 7)}/${request.date.slice(8, 10)}/${request.date.slice(0, 4)}`
+      : undefined;
   reg.insert(
     'account.move.line',
     {
       ...lineBase,
-      name: request.memo || name,
+      name: legacyLabel ?? (request.memo || name),
       account_id: outstanding?.id ?? false,
       debit: outbound ? 0 : amount,
       credit: outbound ? amount : 0,
@@ -326,7 +333,7 @@ export function registerPayment(reg: Registry, env: Env, request: PaymentRequest
     'account.move.line',
     {
       ...lineBase,
-      name: request.memo ? `Manual Payment: ${request.memo}` : 'Manual Payment',
+      name: legacyLabel ?? (request.memo ? `Manual Payment: ${request.memo}` : 'Manual Payment'),
       display_type: 'payment_term',
       account_id: receivable?.id ?? false,
       debit: outbound ? amount : 0,
@@ -380,7 +387,7 @@ function paymentDefaults(reg: Registry, env: Env, vals: Vals): Vals {
     payment_type: 'inbound',
     partner_type: 'customer',
     date: reg.today(),
-    memo: false,
+    [reg.traits.paymentReferenceField]: false,
     ...vals,
     journal_id: journalId,
     company_id: companyId,
@@ -412,7 +419,12 @@ const PAYMENT_METHODS: { [name: string]: MethodSpec } = {
           payment.name && payment.name !== '/'
             ? payment.name
             : `${prefix}/${year}/${String(call.reg.nextSequence(`${prefix}/${year}/${String(payment.company_id)}`)).padStart(5, '0')}`;
-        call.reg.update('account.payment', payment, { name, state: 'in_process' }, call.env);
+        call.reg.update(
+          'account.payment',
+          payment,
+          { name, state: call.reg.traits.postedPaymentState },
+          call.env,
+        );
       }
       return false;
     },
@@ -422,7 +434,12 @@ const PAYMENT_METHODS: { [name: string]: MethodSpec } = {
     params: [],
     run: (call) => {
       for (const payment of paymentRows(call))
-        call.reg.update('account.payment', payment, { state: 'canceled' }, call.env);
+        call.reg.update(
+          'account.payment',
+          payment,
+          { state: call.reg.traits.canceledPaymentState },
+          call.env,
+        );
       return null;
     },
   },
@@ -437,6 +454,19 @@ const PAYMENT_METHODS: { [name: string]: MethodSpec } = {
   },
 };
 
+/** The payment's reference (`memo`/`ref`) and invoices (`invoice_ids`, 18.0+) fields. */
+function referenceFields(registry: Registry): { [name: string]: FieldDef } {
+  const { traits } = registry;
+  return {
+    ...(traits.paymentReferenceField === 'memo'
+      ? { memo: { type: 'char', string: 'Memo' } }
+      : { ref: { type: 'char', string: 'Reference' } }),
+    ...(traits.hasInvoiceIds
+      ? { invoice_ids: { type: 'many2many', string: 'Invoices', relation: 'account.move' } }
+      : {}),
+  };
+}
+
 export function definePaymentModels(registry: Registry): void {
   registry.define({
     name: 'account.payment',
@@ -444,7 +474,13 @@ export function definePaymentModels(registry: Registry): void {
     mailThread: true,
     order: 'date desc, name desc',
     fields: {
-      ...PAYMENT_FIELDS,
+      ...paymentCatalogue(registry.traits),
+      ...referenceFields(registry),
+      state: {
+        type: 'selection',
+        string: registry.traits.paymentStateLabel,
+        selection: registry.traits.paymentStates,
+      },
       name: { type: 'char', string: 'Number' },
       date: { type: 'date', string: 'Date', required: true },
       amount: { type: 'monetary', string: 'Amount', currencyField: 'currency_id' },
@@ -477,14 +513,14 @@ export function definePaymentModels(registry: Registry): void {
         string: 'Destination Account',
         relation: 'account.account',
       },
-      invoice_ids: { type: 'many2many', string: 'Invoices', relation: 'account.move' },
-      // Computed from the reconciliation, hence not stored: 18.0 cannot search it (58), 19.0 can.
+      // Computed from the reconciliation, hence not stored: up to 18.0 a search by it drops the
+      // leaf (58, 17.0/58x), 19.0 can search it.
       reconciled_invoice_ids: {
         type: 'many2many',
         string: 'Reconciled Invoices',
         relation: 'account.move',
         store: false,
-        searchable: registry.version !== '18.0',
+        searchable: registry.traits.reconciledInvoiceIdsSearchable,
         compute: (row, ctx) => reconciledInvoiceIds(ctx.reg, row.move_id),
       },
       reconciled_invoices_count: {
@@ -532,7 +568,7 @@ export function definePaymentModels(registry: Registry): void {
     name: 'account.payment.register',
     description: 'Pay',
     fields: {
-      ...PAYMENT_REGISTER_FIELDS,
+      ...paymentRegisterCatalogue(registry.traits),
       payment_date: { type: 'date', string: 'Payment Date', required: true },
       amount: { type: 'monetary', string: 'Amount', currencyField: 'currency_id' },
       communication: { type: 'char', string: 'Memo' },
@@ -594,7 +630,8 @@ export function definePaymentModels(registry: Registry): void {
   });
 }
 
-/** Payments whose memo equals `memo` (how a connector finds its own payment again). */
+/** Payments whose reference (memo, or ref up to 17.0) equals `memo` (how a connector finds its own payment again). */
 export function paymentsWithMemo(registry: Registry, memo: string): Row[] {
-  return [...registry.model('account.payment').rows.values()].filter((payment) => payment.memo === memo);
+  const field = registry.traits.paymentReferenceField;
+  return [...registry.model('account.payment').rows.values()].filter((payment) => payment[field] === memo);
 }

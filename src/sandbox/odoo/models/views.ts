@@ -15,6 +15,7 @@ import {
 import { type Json, type JsonObject, userError, validationError } from '../errors.js';
 import type { Row, Vals } from '../fields.js';
 import type { Env, MethodSpec, Model, Registry } from '../registry.js';
+import type { VersionTraits } from '../versions.js';
 
 const VIEW_TYPES = [
   ['list', 'List'],
@@ -187,7 +188,13 @@ export const getViews: MethodSpec = {
     }
     return {
       views: result,
-      models: { [model.name]: { fields, has_activities: model.spec.mailThread === true } },
+      // 17.0 gives the fields dict itself (61b).
+      models: {
+        [model.name]:
+          reg.traits.getViewsShape === 'fields'
+            ? fields
+            : { fields, has_activities: model.spec.mailThread === true },
+      },
     };
   },
 };
@@ -266,11 +273,8 @@ export function defineViewModels(reg: Registry): void {
 }
 
 /** account.move's form as get_views shows it on each version (the part around payment_reference is captured). */
-function moveFormArch(version: '18.0' | '19.0'): string {
-  const receipts =
-    version === '18.0'
-      ? "('in_invoice', 'in_refund', 'out_receipt', 'in_receipt')"
-      : "('in_invoice', 'in_refund', 'in_receipt')";
+function moveFormArch(traits: VersionTraits): string {
+  const receipts = traits.moveFormPaymentReferenceTypes;
   return (
     '<form string="Account Entry" js_class="account_move_form">' +
     '<header>' +
@@ -319,7 +323,7 @@ export function seedViews(reg: Registry): void {
       mode: 'primary',
       active: true,
       key: false,
-      arch_db: moveFormArch(reg.version),
+      arch_db: moveFormArch(reg.traits),
     },
     env,
   );

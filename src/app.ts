@@ -15,8 +15,9 @@ import type { MailTransport } from './mail/transport.js';
 import { type OdooCredentials, RpcOdooClient } from './odoo/client.js';
 import { LazyOdooTransport } from './odoo/connect.js';
 import { isOdooError } from './odoo/errors.js';
+import { type InvoiceUiSetup, installInvoiceUi, removeInvoiceUi } from './odoo/invoice-ui.js';
 import { OdooLedger } from './odoo/ledger.js';
-import { installPaylinkTemplate, type TemplateSetup } from './odoo/mail-template.js';
+import { installPaylinkTemplate, removePaylinkTemplate, type TemplateSetup } from './odoo/mail-template.js';
 import {
   createLinkFields,
   type DatabaseIdentity,
@@ -91,6 +92,8 @@ export interface SetupReport {
   readonly prefix: string;
   readonly prefixSource: 'config' | 'database.uuid';
   readonly journalProblems: readonly string[];
+  /** The invoice form's group, the list filter and the Action menu entries (src/odoo/invoice-ui.ts). */
+  readonly invoiceUi: InvoiceUiSetup;
   /** With mail.via odoo: our invoice mail template (see src/odoo/mail-template.ts). */
   readonly mailTemplate?: TemplateSetup;
 }
@@ -125,6 +128,8 @@ export interface App {
    * a Billing user may not read) into the store, then checks everything as the daemon's user.
    */
   setupOdoo(admin?: OdooCredentials): Promise<SetupReport>;
+  /** `setup-odoo --remove`: takes out what setup installed, except the fields; returns what went. */
+  removeFromOdoo(admin?: OdooCredentials): Promise<string[]>;
   /**
    * Points each configured gateway account's webhooks at `publicUrl` through the gateway's API and
    * keeps the secret it returns in the store (a restart takes it). Returns a line per account.
@@ -485,6 +490,20 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     };
   }
 
+  /** The administrator's client; their secret may be a password, which JSON-2 refuses, so never JSON-2. */
+  function adminClientFor(admin: OdooCredentials | undefined): RpcOdooClient {
+    if (!admin) return odoo;
+    const adminTransport = new LazyOdooTransport(
+      {
+        url: odooConfig!.url,
+        timeoutMs: odooConfig!.timeoutMs,
+        protocol: odooConfig!.protocol === 'json2' ? 'jsonrpc' : odooConfig!.protocol,
+      },
+      { log: log.child({ component: 'odoo-admin' }), ...(options.fetch ? { fetch: options.fetch } : {}) },
+    );
+    return new RpcOdooClient(adminTransport, admin, log.child({ component: 'odoo-admin' }));
+  }
+
   /** Notes speak the configured language, else each company's own (its partner's lang). */
   async function resolveNoteLanguages(): Promise<void> {
     for (const { companyId } of companies) {
@@ -571,21 +590,16 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
       await checkJournals();
       await resolveNoteLanguages();
     },
+    async removeFromOdoo(admin) {
+      const adminClient = adminClientFor(admin);
+      const removed = await removeInvoiceUi(adminClient, { companyIds, log });
+      if (await removePaylinkTemplate(adminClient, { companyIds, log })) removed.push('the mail template');
+      return removed;
+    },
     async setupOdoo(admin) {
-      // The admin's secret may be a password, which JSON-2 refuses: their client never takes JSON-2.
-      const adminTransport = () =>
-        new LazyOdooTransport(
-          {
-            url: odooConfig.url,
-            timeoutMs: odooConfig.timeoutMs,
-            protocol: odooConfig.protocol === 'json2' ? 'jsonrpc' : odooConfig.protocol,
-          },
-          { log: log.child({ component: 'odoo-admin' }), ...(options.fetch ? { fetch: options.fetch } : {}) },
-        );
-      const adminClient = admin
-        ? new RpcOdooClient(adminTransport(), admin, log.child({ component: 'odoo-admin' }))
-        : odoo;
+      const adminClient = adminClientFor(admin);
       const { created } = await createLinkFields(adminClient, { companyIds, log });
+      const invoiceUi = await installInvoiceUi(adminClient, { companyIds, log });
       const mailTemplate =
         config.mail.via === 'odoo'
           ? await installPaylinkTemplate(adminClient, { companyIds, log })
@@ -616,6 +630,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
         prefix,
         prefixSource: odooConfig.referencePrefix ? 'config' : 'database.uuid',
         journalProblems: problems,
+        invoiceUi,
         ...(mailTemplate ? { mailTemplate } : {}),
       };
     },

@@ -8,9 +8,6 @@ import { createLogger, redactor } from './log.js';
 import { renderPreview } from './mail/preview.js';
 import { invoiceEmailFor } from './mail/service.js';
 import { runDaemon, startRuntime } from './main.js';
-import { RpcOdooClient } from './odoo/client.js';
-import { LazyOdooTransport } from './odoo/connect.js';
-import { removePaylinkTemplate } from './odoo/mail-template.js';
 import { formatReconcileDetail, type ReportFormat, reconcileSummary } from './output/reconcile.js';
 import { formatPublishPreview, formatStatus } from './output/status.js';
 import type { PassSummary } from './pipeline/passes.js';
@@ -339,7 +336,7 @@ program
   )
   .option(
     '--remove',
-    "remove the Pay-button mail template setup installed (the fields stay: they hold the invoices' links)",
+    "remove what setup installed: the invoice form's group, the list filter, the Action menu entries and the Pay-button mail template (the fields stay: they hold the invoices' links)",
   )
   .action((options: { adminLogin?: string; adminPasswordFile?: string; remove?: boolean }) =>
     withApp(program, async (app) => {
@@ -357,25 +354,11 @@ program
         admin = { db: odoo.db, login: options.adminLogin, password };
       }
       if (options.remove) {
-        const client = admin
-          ? new RpcOdooClient(
-              // As setupOdoo's: the admin's secret may be a password, which JSON-2 refuses.
-              new LazyOdooTransport(
-                {
-                  url: odoo.url,
-                  timeoutMs: odoo.timeoutMs,
-                  protocol: odoo.protocol === 'json2' ? 'jsonrpc' : odoo.protocol,
-                },
-                { log: app.log },
-              ),
-              admin,
-              app.log,
-            )
-          : app.odoo;
-        const companyIds = app.config.companies.map((company) => company.odooCompanyId);
-        const removed = await removePaylinkTemplate(client, { companyIds, log: app.log });
+        const removed = await app.removeFromOdoo(admin);
         console.log(
-          removed ? 'removed the odoo-paylink mail template' : 'there was no odoo-paylink mail template',
+          removed.length > 0
+            ? `removed from Odoo: ${removed.join(', ')}`
+            : 'odoo-paylink had installed nothing to remove in Odoo',
         );
         return;
       }

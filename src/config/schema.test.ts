@@ -74,6 +74,13 @@ describe('configSchema', () => {
     expect(config.companies).toHaveLength(1);
   });
 
+  it('sends the invoice email through SMTP unless mail.via says odoo', () => {
+    const mailOf = (mail: unknown) => configSchema.shape.mail.parse(mail);
+    expect(mailOf(undefined).via).toBe('smtp');
+    expect(mailOf({ enabled: true }).via).toBe('smtp');
+    expect(mailOf({ via: 'odoo' }).via).toBe('odoo');
+  });
+
   it('accepts config/four-gateways.example.json with every gateway secret from the environment', () => {
     const file = path.join(ROOT, 'config/four-gateways.example.json');
     const raw: unknown = JSON.parse(readFileSync(file, 'utf8'));

@@ -304,10 +304,9 @@ const mailSchema = z.object({
   /**
    * Who sends: 'smtp' renders our templates and sends through mail.smtp; 'odoo' has Odoo send
    * its invoice template with a Pay button (installed by setup-odoo) through the company's mail
-   * server, the PDF attached and the email in the chatter (no mail.smtp needed). Unset is 'smtp'
-   * (optional rather than defaulted, so MailConfig literals written before it still type-check).
+   * server, the PDF attached and the email in the chatter (no mail.smtp needed).
    */
-  via: z.enum(['smtp', 'odoo']).optional(),
+  via: z.enum(['smtp', 'odoo']).default('smtp'),
   smtp: smtpConfigSchema.optional(),
   /**
    * An https URL of the company logo for the email header ({companyId} is replaced), e.g.

@@ -217,6 +217,34 @@ describe('Json2Transport', () => {
     expect(client.halted?.kind).toBe('access_denied');
   });
 
+  it("refuses the bot's key under another login, and halts with the usual message", async () => {
+    // The key is the bot's; the config names the admin: a bearer key alone would act as the bot.
+    const client = new RpcOdooClient(
+      transportFor('json2', odoo.url),
+      { db: odoo.db, login: odoo.login, password: BOT_KEY },
+      silentLogger,
+    );
+    const error = await failure(() => client.searchCount('account.move', [], call));
+    expect(error.kind).toBe('access_denied');
+    expect(error.message).toBe(
+      `Odoo refused the login "${odoo.login}" on database "${odoo.db}": check odoo.login and the password or API key`,
+    );
+    expect(error.message).not.toContain(BOT_KEY);
+    expect(client.halted?.kind).toBe('access_denied');
+  });
+
+  it("checks the key's owner by reading the bot's own login, which a Billing user may", async () => {
+    odoo.calls.length = 0;
+    const transport = transportFor('json2', odoo.url);
+    const uid = await transport.common('authenticate', [odoo.db, odoo.bot!.login, BOT_KEY, {}]);
+    expect(uid).toBe(odoo.bot!.uid);
+    expect(odoo.calls.map((entry) => [entry.wire, entry.model, entry.modelMethod, entry.kwargs])).toEqual([
+      ['json2', 'res.users', 'context_get', {}],
+      ['json2', 'res.users', 'read', { fields: ['login'] }],
+    ]);
+    expect(odoo.calls[1]?.args).toEqual([[odoo.bot!.uid]]);
+  });
+
   it('sends named arguments, the database header and the key as bearer', async () => {
     const seen: { url: string; headers: Headers; body: unknown }[] = [];
     const spy: typeof fetch = async (input, init) => {

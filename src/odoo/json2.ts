@@ -95,6 +95,7 @@ const errorBodySchema = z
   .object({ name: z.string(), message: z.string(), arguments: z.array(z.unknown()).optional() })
   .loose();
 const contextSchema = z.object({ uid: z.number().int().positive() }).loose();
+const userLoginSchema = z.array(z.object({ login: z.string() }).loose()).length(1);
 const webVersionSchema = z
   .object({ version: z.string(), version_info: z.array(z.union([z.number(), z.string()])) })
   .loose();
@@ -127,7 +128,8 @@ export interface Json2Options {
 /**
  * Stateless like JsonRpcTransport: the password of every call is the API key. `common` knows
  * `version` (GET /web/version, which needs no key) and `authenticate` (the key's own uid from
- * res.users.context_get; a refused key answers false, as JSON-RPC's authenticate does).
+ * res.users.context_get; a refused key, or a key of another user than the configured login,
+ * answers false, as JSON-RPC's authenticate does).
  */
 export class Json2Transport implements OdooTransport {
   private readonly fetchImpl: typeof fetch;
@@ -150,22 +152,39 @@ export class Json2Transport implements OdooTransport {
       };
     }
     if (method === 'authenticate' || method === 'login') {
-      const [db, , key] = args;
-      if (typeof db !== 'string' || typeof key !== 'string') {
-        throw new OdooError('protocol', `common.${method} needs the database and the API key`);
+      const [db, login, key] = args;
+      if (typeof db !== 'string' || typeof login !== 'string' || typeof key !== 'string') {
+        throw new OdooError('protocol', `common.${method} needs the database, the login and the API key`);
       }
+      const headers = { 'X-Odoo-Database': db, Authorization: `bearer ${key}` };
       try {
         const raw = await this.send(
           'POST',
           '/json/2/res.users/context_get',
-          { 'X-Odoo-Database': db, Authorization: `bearer ${key}` },
+          headers,
           {},
           `common.${method}`,
           timeoutMs,
         );
         const parsed = contextSchema.safeParse(raw);
         if (!parsed.success) throw new OdooError('protocol', 'Odoo answered context_get without a uid');
-        return parsed.data.uid;
+        const { uid } = parsed.data;
+        // A bearer key names its user by itself: odoo.login must be that user, as JSON-RPC's
+        // authenticate checks, or the daemon would act (and sign notes) as someone else.
+        // Every user may read their own login.
+        const owner = userLoginSchema.safeParse(
+          await this.send(
+            'POST',
+            '/json/2/res.users/read',
+            headers,
+            { ids: [uid], fields: ['login'] },
+            `common.${method}`,
+            timeoutMs,
+          ),
+        );
+        if (!owner.success)
+          throw new OdooError('protocol', "Odoo answered res.users.read without the user's login");
+        return owner.data[0]?.login === login ? uid : false;
       } catch (error) {
         if (error instanceof OdooError && error.kind === 'access_denied') return false;
         throw error;

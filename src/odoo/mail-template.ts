@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Logger } from '../log.js';
 import type { OdooClient } from './client.js';
 import { OdooError } from './errors.js';
+import { bindXmlid, dropXmlid, findXmlid } from './xmlids.js';
 
 /**
  * The mail template Odoo sends the invoice email with when `mail.via` is `odoo`: a copy of the
@@ -37,7 +38,6 @@ export function bodyWithPayButton(standardBody: string): string {
   return `${standardBody.slice(0, end)}${PAY_BUTTON}\n${standardBody.slice(end)}`;
 }
 
-const xmlidRowSchema = z.object({ id: z.number().int().positive(), res_id: z.number().int() });
 const templateSchema = z
   .object({
     id: z.number().int().positive(),
@@ -49,29 +49,12 @@ const templateIdSchema = z.object({ id: z.number().int().positive() });
 const reportIdsSchema = z.array(z.number().int().positive());
 const copiedSchema = z.union([z.number().int().positive(), z.array(z.number().int().positive()).length(1)]);
 
-async function xmlidRow(
-  odoo: OdooClient,
-  xmlid: { module: string; name: string },
-  companyIds: readonly number[],
-): Promise<{ id: number; res_id: number } | undefined> {
-  const [row] = await odoo.searchRead(
-    'ir.model.data',
-    [
-      ['module', '=', xmlid.module],
-      ['name', '=', xmlid.name],
-    ],
-    xmlidRowSchema,
-    { companyIds, fields: ['res_id'], limit: 1 },
-  );
-  return row;
-}
-
 /** The id of our template, as the daemon's user sees it; undefined when setup has not installed it. */
 export async function findPaylinkTemplate(
   odoo: OdooClient,
   companyIds: readonly number[],
 ): Promise<number | undefined> {
-  return (await xmlidRow(odoo, PAYLINK_TEMPLATE_XMLID, companyIds))?.res_id;
+  return (await findXmlid(odoo, PAYLINK_TEMPLATE_XMLID, companyIds))?.res_id;
 }
 
 export type TemplateSetup = { id: number; action: 'created' | 'updated' | 'unchanged' };
@@ -86,7 +69,7 @@ export async function installPaylinkTemplate(
 ): Promise<TemplateSetup> {
   const { companyIds } = options;
   const call = { companyIds };
-  const standardRef = await xmlidRow(odoo, STANDARD_INVOICE_TEMPLATE, companyIds);
+  const standardRef = await findXmlid(odoo, STANDARD_INVOICE_TEMPLATE, companyIds);
   if (!standardRef)
     throw new OdooError(
       'unknown_model',
@@ -100,14 +83,14 @@ export async function installPaylinkTemplate(
   const { major } = await odoo.version();
   // 16.0 names the report field report_template (a many2one), 17.0+ report_template_ids.
   const reportField = major >= 17 ? 'report_template_ids' : 'report_template';
-  const report = await xmlidRow(odoo, INVOICE_REPORT, companyIds);
+  const report = await findXmlid(odoo, INVOICE_REPORT, companyIds);
   const wanted: Record<string, unknown> = {
     name: PAYLINK_TEMPLATE_NAME,
     body_html: bodyWithPayButton(typeof standard.body_html === 'string' ? standard.body_html : ''),
   };
   if (report) wanted[reportField] = major >= 17 ? [[6, 0, [report.res_id]]] : report.res_id;
 
-  let id = (await xmlidRow(odoo, PAYLINK_TEMPLATE_XMLID, companyIds))?.res_id;
+  let id = (await findXmlid(odoo, PAYLINK_TEMPLATE_XMLID, companyIds))?.res_id;
   if (id !== undefined) {
     const [found] = await odoo.searchRead('mail.template', [['id', '=', id]], templateIdSchema, {
       ...call,
@@ -140,7 +123,7 @@ export async function installPaylinkTemplate(
       action = 'created';
     }
     await odoo.write('mail.template', [id], wanted, call);
-    await setXmlid(odoo, id, companyIds);
+    await bindXmlid(odoo, PAYLINK_TEMPLATE_XMLID, { model: 'mail.template', id }, companyIds);
     options.log.info(`mail template "${PAYLINK_TEMPLATE_NAME}" ${action} (mail.template ${id})`);
     return { id, action };
   }
@@ -173,36 +156,20 @@ function reportIdsFrom(value: unknown): number[] {
   return [];
 }
 
-async function setXmlid(odoo: OdooClient, templateId: number, companyIds: readonly number[]): Promise<void> {
-  const existing = await xmlidRow(odoo, PAYLINK_TEMPLATE_XMLID, companyIds);
-  if (existing) {
-    if (existing.res_id !== templateId)
-      await odoo.write('ir.model.data', [existing.id], { res_id: templateId }, { companyIds });
-    return;
-  }
-  await odoo.create(
-    'ir.model.data',
-    { ...PAYLINK_TEMPLATE_XMLID, model: 'mail.template', res_id: templateId, noupdate: true },
-    { companyIds },
-  );
-}
-
 /** Removes our template and its external id (never the standard one); false when there was none. */
 export async function removePaylinkTemplate(
   odoo: OdooClient,
   options: { companyIds: readonly number[]; log: Logger },
 ): Promise<boolean> {
   const { companyIds } = options;
-  const ref = await xmlidRow(odoo, PAYLINK_TEMPLATE_XMLID, companyIds);
-  const standard = await xmlidRow(odoo, STANDARD_INVOICE_TEMPLATE, companyIds);
+  const ref = await findXmlid(odoo, PAYLINK_TEMPLATE_XMLID, companyIds);
+  const standard = await findXmlid(odoo, STANDARD_INVOICE_TEMPLATE, companyIds);
   if (!ref) return false;
   if (ref.res_id !== standard?.res_id) {
     const exists = await odoo.searchCount('mail.template', [['id', '=', ref.res_id]], { companyIds });
     if (exists > 0) await odoo.call('mail.template', 'unlink', [[ref.res_id]], z.unknown(), { companyIds });
   }
-  // Odoo drops a deleted record's external ids itself; this covers one that outlived its record.
-  const left = await odoo.searchCount('ir.model.data', [['id', '=', ref.id]], { companyIds });
-  if (left > 0) await odoo.call('ir.model.data', 'unlink', [[ref.id]], z.unknown(), { companyIds });
+  await dropXmlid(odoo, ref.id, companyIds);
   options.log.info(`mail template "${PAYLINK_TEMPLATE_NAME}" removed (mail.template ${ref.res_id})`);
   return true;
 }

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { Invoice } from '../domain/invoice.js';
-import { exclusionOf, isBeforeScope, isPayable, type PublishScope } from '../domain/invoice.js';
+import { exclusionOf, isBeforeScope, isPayable, isSettled, type PublishScope } from '../domain/invoice.js';
 import type { LinkState } from '../domain/link-state.js';
 import { describeMoney } from '../domain/money.js';
 import type { LinkRow } from '../store/links.js';
@@ -472,12 +472,13 @@ export class Pipeline {
       // write_date has one-second resolution: a change in the same second as the last read keeps
       // it, so the fingerprint holds every field a decision depends on (a partner's tags change
       // no invoice's write_date: the full sweep sees them).
-      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}|${invoice.skip}|${invoice.request ?? ''}|${invoice.partner?.categoryIds.join(',') ?? ''}`;
+      const fingerprint = `${invoice.writeDate}|${invoice.state}|${invoice.paymentState}|${invoice.residual.minor}|${invoice.residual.currency}|${invoice.linkId ?? ''}|${invoice.skip}|${invoice.request ?? ''}|${invoice.partner?.categoryIds.join(',') ?? ''}|${this.lastLinkState(invoice.id)}`;
       if (this.seen.get(invoice.id) === fingerprint) return;
       if (invoice.request) asked.push(invoice);
       const found = this.consider(company, invoice, summary);
       if (found) work.push(found);
-      this.seen.set(invoice.id, fingerprint);
+      // An invoice with a request is looked at again until the request is cleared in Odoo.
+      if (!invoice.request) this.seen.set(invoice.id, fingerprint);
     };
 
     // Rows written before `settled` have all committed by now (transactions are shorter than the
@@ -530,6 +531,12 @@ export class Pipeline {
     return work;
   }
 
+  /** The invoice's newest link as stored: a link closed since the last read makes the same view new work. */
+  private lastLinkState(invoiceId: number): string {
+    const last = this.deps.links.ofInvoice(invoiceId).at(-1);
+    return last ? `${last.id}:${last.state}` : '';
+  }
+
   /**
    * Decides what a fresh view of an invoice calls for: a new link, adopting the link it already
    * carries (Odoo is the record; our store may have lost it), or, when the invoice changed under
@@ -537,6 +544,8 @@ export class Pipeline {
    */
   private consider(company: CompanyRoute, invoice: Invoice, summary: PassSummary): InvoiceWork | undefined {
     const { links, notices, now, log } = this.deps;
+    // A payment that did not match is settled once a person registered the invoice's payment by hand.
+    if (isSettled(invoice)) this.steps.statuses.resolved(invoice, 'mismatch', 'paid');
     const current = links.currentForInvoice(invoice.id);
     if (current) {
       const closing = this.follow(current, invoice);
@@ -547,6 +556,7 @@ export class Pipeline {
       // Someone else's link stays alone while the invoice carries it.
       if (foreign === invoice.linkId) return undefined;
       notices.remove(invoice.id, 'foreign_link');
+      this.steps.statuses.resolved(invoice, 'foreign_link');
     }
     if (invoice.linkId && !links.byLinkId(company.gateway.id, invoice.linkId)) {
       return { adopt: invoice, company };

@@ -1,6 +1,6 @@
 import pLimit from 'p-limit';
 import type { LinkRow } from '../store/links.js';
-import type { AttentionKind, InvoiceStatusRow, WantedStatus } from '../store/statuses.js';
+import type { AttentionKind, InvoiceStatus, InvoiceStatusRow, WantedStatus } from '../store/statuses.js';
 import type { PipelineDeps } from './deps.js';
 import { fillNote, type NoteStrings, plainText } from './notes.js';
 import type { StatusOnInvoice } from './ports.js';
@@ -104,15 +104,24 @@ export class InvoiceStatuses {
     );
   }
 
-  /** The cause of `kind` went away: the invoice shows its link's status again (the To-Do is done). */
-  resolved(invoice: { id: number; companyId: number }, kind: AttentionKind): void {
+  /**
+   * The cause of `kind` went away: the invoice shows `status`, by default its link's again (the
+   * To-Do is then done).
+   */
+  resolved(invoice: { id: number; companyId: number }, kind: AttentionKind, status?: InvoiceStatus): void {
     const current = this.deps.statuses.get(invoice.id);
     if (current?.status !== 'attention' || current.attentionKind !== kind) return;
     const link =
       this.deps.links.currentForInvoice(invoice.id) ?? this.deps.links.ofInvoice(invoice.id).at(-1);
-    const wanted = link ? statusOfLink(link, { renews: true }) : undefined;
+    const ofLink = link ? statusOfLink(link, { renews: true }) : undefined;
+    const wanted =
+      status !== undefined
+        ? { status }
+        : ofLink === undefined || ofLink.status === 'attention'
+          ? { status: 'open' as const }
+          : ofLink;
     this.deps.statuses.want(
-      { invoiceId: invoice.id, companyId: invoice.companyId, ...(wanted ?? { status: 'open' }) },
+      { invoiceId: invoice.id, companyId: invoice.companyId, ...wanted },
       this.deps.now(),
     );
   }

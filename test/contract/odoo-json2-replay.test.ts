@@ -65,17 +65,10 @@ const SAME_VALUE_KEYS = new Set([
 /**
  * Where the sandbox's core still answers with another version's text, shared by /jsonrpc (the
  * ORM's messages, not JSON-2's): file → the sandbox's current message. The test fails once the
- * sandbox says what Odoo 19.0 says, so the entry is then removed. Owner: the sandbox's version
- * traits (src/sandbox/odoo/versions.ts), which have no trait for these two texts yet.
+ * sandbox says what Odoo 19.0 says, so the entry is then removed. Empty: 63d/63e's 19.0 wording
+ * is the traits' domainLeafWord and fetchFieldModelWord (src/sandbox/odoo/versions.ts).
  */
-const KNOWN_SANDBOX_GAPS: Record<string, string> = {
-  // 19.0 says "in condition"; the sandbox keeps 17.0/18.0's "in leaf".
-  '63d_error_search_read_unknown_field_in_domain_bot.json':
-    "Invalid field account.move.x_mytpe_linkid in leaf ('x_mytpe_linkid', '=', 'capture')",
-  // 19.0 says "on 'account.move'"; the sandbox keeps 17.0/18.0's "on model 'account.move'".
-  '63e_error_search_read_unknown_field_in_fields_bot.json':
-    "Invalid field 'x_mytpe_linkid' on model 'account.move'",
-};
+const KNOWN_SANDBOX_GAPS: Record<string, string> = {};
 
 /** many2one fields in create/write values, and the model their ids belong to. */
 const RELATIONS: Record<string, string> = { partner_id: 'res.partner', journal_id: 'account.journal' };

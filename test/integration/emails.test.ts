@@ -24,6 +24,7 @@ async function withMail(): Promise<Stack> {
     config: {
       mail: {
         enabled: true,
+        via: 'smtp',
         attachPdf: true,
         pdfTimeoutMs: 5_000,
         smtp: captureSmtpConfig(smtp, '"Test SARL" <billing@test.example.com>'),

@@ -53,7 +53,7 @@ function cli(
 
 /** Mail on, without a PDF (the sandbox's report is not what these tests are about). */
 function startStackMail(): Config['mail'] {
-  return { enabled: true, attachPdf: false, pdfTimeoutMs: 5_000 };
+  return { enabled: true, via: 'smtp', attachPdf: false, pdfTimeoutMs: 5_000 };
 }
 
 describe('an invoice whose link expires every 48 hours for a month', () => {

@@ -9,26 +9,44 @@ import { type Stack, startStack } from '../support/stack.js';
  * the invoice paid, the version's reference field holding the reference.
  */
 
-type Transport = 'jsonrpc';
+/** odoo.protocol as configured; 'auto' lets the daemon pick. */
+type Transport = 'jsonrpc' | 'xmlrpc' | 'json2' | 'auto';
+/** The HTTP face the sandbox saw the daemon's model calls come through (OdooCallInfo.wire). */
+type Wire = 'jsonrpc' | 'xmlrpc' | 'json2';
 
 interface VersionRow {
   readonly version: OdooVersion;
   readonly transport: Transport;
+  readonly wire: Wire;
+  /** JSON-2 authenticates with an API key of the bot (odoo.apiKey). */
+  readonly apiKey?: boolean;
   /** What Odoo of this version shows (captures), written out here rather than read from the sandbox. */
   readonly referenceField: 'ref' | 'memo';
   readonly registeredState: 'posted' | 'paid';
 }
 
+const UP_TO_17 = { referenceField: 'ref', registeredState: 'posted' } as const;
+const SINCE_18 = { referenceField: 'memo', registeredState: 'paid' } as const;
+
 /**
- * version × transport. Only JSON-RPC for now: the transport work adds JSON-2 (19.0 only) and
- * XML-RPC, each as more rows of this table.
+ * version × transport, as real Odoo has them: JSON-RPC and XML-RPC on every version, JSON-2 on
+ * 19.0 only; and 'auto' with an API key on 19.0, which must speak JSON-2.
  */
 const MATRIX: readonly VersionRow[] = [
-  { version: '16.0', transport: 'jsonrpc', referenceField: 'ref', registeredState: 'posted' },
-  { version: '17.0', transport: 'jsonrpc', referenceField: 'ref', registeredState: 'posted' },
-  { version: '18.0', transport: 'jsonrpc', referenceField: 'memo', registeredState: 'paid' },
-  { version: '19.0', transport: 'jsonrpc', referenceField: 'memo', registeredState: 'paid' },
+  { version: '16.0', transport: 'jsonrpc', wire: 'jsonrpc', ...UP_TO_17 },
+  { version: '17.0', transport: 'jsonrpc', wire: 'jsonrpc', ...UP_TO_17 },
+  { version: '18.0', transport: 'jsonrpc', wire: 'jsonrpc', ...SINCE_18 },
+  { version: '19.0', transport: 'jsonrpc', wire: 'jsonrpc', ...SINCE_18 },
+  { version: '16.0', transport: 'xmlrpc', wire: 'xmlrpc', ...UP_TO_17 },
+  { version: '17.0', transport: 'xmlrpc', wire: 'xmlrpc', ...UP_TO_17 },
+  { version: '18.0', transport: 'xmlrpc', wire: 'xmlrpc', ...SINCE_18 },
+  { version: '19.0', transport: 'xmlrpc', wire: 'xmlrpc', ...SINCE_18 },
+  { version: '19.0', transport: 'json2', wire: 'json2', apiKey: true, ...SINCE_18 },
+  { version: '19.0', transport: 'auto', wire: 'json2', apiKey: true, ...SINCE_18 },
 ];
+
+/** A key of the bot's, as Preferences → Account Security → New API Key would make. */
+const BOT_API_KEY = '0123456789abcdef0123456789abcdef01234567';
 
 const rpcAnswer = z.union([
   z.object({ result: z.unknown() }),
@@ -82,11 +100,25 @@ const paymentRow = z.object({
   ref: reference,
 });
 
-/** The daemon's config, speaking `transport`. */
-function over(stack: Stack, transport: Transport) {
+/** The daemon's config, speaking `transport`; with `apiKey`, the bot's key is made and configured. */
+function over(stack: Stack, transport: Transport, apiKey = false) {
   const odoo = stack.config.odoo;
-  if (!odoo) throw new Error('the stack has no Odoo config');
-  return { config: { odoo: { ...odoo, protocol: transport } } };
+  const bot = stack.odoo.bot;
+  if (!odoo || !bot) throw new Error('the stack has no Odoo config');
+  // The stack's setup spoke /jsonrpc as the admin: the log starts again with the daemon's calls.
+  stack.odoo.calls.length = 0;
+  if (!apiKey) return { config: { odoo: { ...odoo, protocol: transport } } };
+  stack.odoo.addApiKey(BOT_API_KEY, bot.uid);
+  return { config: { odoo: { ...odoo, protocol: transport, apiKey: BOT_API_KEY } } };
+}
+
+/**
+ * The wires the daemon's model calls came through since `over` (the sandbox's call log), so a row
+ * proves what was spoken and not only what was configured. 'auto' may ask common.version over
+ * /jsonrpc first: that asks no model.
+ */
+function wiresUsed(stack: Stack): Set<string | undefined> {
+  return new Set(stack.odoo.calls.filter((call) => call.model !== undefined).map((call) => call.wire));
 }
 
 let stack: Stack | undefined;
@@ -98,13 +130,13 @@ afterEach(async () => {
 
 describe.each(MATRIX)(
   'Odoo $version over $transport',
-  ({ version, transport, referenceField, registeredState }) => {
+  ({ version, transport, wire, apiKey, referenceField, registeredState }) => {
     it('publishes a link, and registers the customer payment once with the reference', async () => {
       stack = await startStack({ odoo: { version } });
       const current = stack;
       const [invoiceId] = current.createInvoices(1, '1500.00');
       if (invoiceId === undefined) throw new Error('no invoice');
-      const app = await current.readyApp(over(current, transport));
+      const app = await current.readyApp(over(current, transport, apiKey));
 
       const published = await app.pipeline.publish();
       expect(published.linksCreated).toBe(1);
@@ -119,6 +151,8 @@ describe.each(MATRIX)(
       const transaction = current.mytpe.pay(String(linkId));
       await app.pipeline.confirm();
       await app.pipeline.confirm();
+      // Before adminCall, which speaks /jsonrpc itself.
+      expect(wiresUsed(current)).toEqual(new Set([wire]));
 
       const [invoice] = z
         .array(z.object({ id: z.number(), payment_state: z.string(), amount_residual: z.number() }))
@@ -152,7 +186,7 @@ describe.each(MATRIX)(
       const current = stack;
       const [invoiceId, otherId] = current.createInvoices(2, '1500.00');
       if (invoiceId === undefined || otherId === undefined) throw new Error('no invoices');
-      const app = await current.readyApp(over(current, transport));
+      const app = await current.readyApp(over(current, transport, apiKey));
       await app.pipeline.publish();
       const linkId = current.odoo.models.invoiceFieldValue(invoiceId, 'x_mytpe_link_id');
       const transaction = current.mytpe.pay(String(linkId));
@@ -165,6 +199,7 @@ describe.each(MATRIX)(
       });
       await app.pipeline.confirm();
       await app.pipeline.confirm();
+      expect(wiresUsed(current)).toEqual(new Set([wire]));
       const payments = z.array(paymentRow).parse(
         await adminCall(current, 'account.payment', 'search_read', [[]], {
           fields: ['state', 'amount', 'reconciled_invoice_ids'],

@@ -98,7 +98,11 @@ function positional(method: string, args: Json[], names: readonly string[]): Jso
 }
 
 /** POST /jsonrpc with params {service, method, args}. */
-export function dispatchRpc(dispatcher: Dispatcher, params: JsonObject): DispatchOutcome {
+export function dispatchRpc(
+  dispatcher: Dispatcher,
+  params: JsonObject,
+  wire: 'jsonrpc' | 'xmlrpc' = 'jsonrpc',
+): DispatchOutcome {
   for (const key of Object.keys(params)) {
     if (!['service', 'method', 'args'].includes(key)) {
       throw typeError(`jsonrpc() got an unexpected keyword argument '${key}'`);
@@ -113,7 +117,7 @@ export function dispatchRpc(dispatcher: Dispatcher, params: JsonObject): Dispatc
   const service = String(params.service);
   const method = String(params.method);
   const args = Array.isArray(params.args) ? params.args : [];
-  const call: OdooCallInfo = { service, method };
+  const call: OdooCallInfo = { service, method, wire };
   let modelArgs: Json[] | undefined;
   let modelKwargs: JsonObject | undefined;
   if (service === 'object' && (method === 'execute_kw' || method === 'execute')) {
@@ -238,7 +242,7 @@ export function dispatchCallKw(dispatcher: Dispatcher, uid: number, params: Json
   const method = typeof params.method === 'string' ? params.method : '';
   const args = Array.isArray(params.args) ? params.args : [];
   const kwargs = isObject(params.kwargs) ? params.kwargs : {};
-  const call: OdooCallInfo = { service: 'web', method: 'call_kw', model, modelMethod: method };
+  const call: OdooCallInfo = { service: 'web', method: 'call_kw', model, modelMethod: method, wire: 'web' };
   recordCall(dispatcher, call, args, kwargs);
   const failure = dispatcher.faults.failureFor(call);
   if (failure) throw failure;

@@ -20,6 +20,8 @@ export type DomainOperand =
 export interface DomainSchema<R> {
   /** Technical model name, for error messages. */
   readonly model: string;
+  /** How the version's unknown-field error names the leaf: "in leaf" up to 18.0, "in condition" on 19.0. */
+  readonly leafWord?: 'leaf' | 'condition';
   /**
    * An accessor for a field path (`state`, `partner_id`, `partner_id.email`), undefined when the
    * model has no such field, or IGNORED_LEAF for a leaf Odoo drops (a non-stored field on 18.0,
@@ -158,7 +160,9 @@ function compileLeaf<R>(leaf: DomainLeaf, schema: DomainSchema<R>): Predicate<R>
   if (accessor === IGNORED_LEAF) return () => true;
   if (!accessor) {
     const head = left.split('.')[0] ?? left;
-    throw valueError(`Invalid field ${schema.model}.${head} in leaf ${pyRepr(leaf, true)}`);
+    throw valueError(
+      `Invalid field ${schema.model}.${head} in ${schema.leafWord ?? 'leaf'} ${pyRepr(leaf, true)}`,
+    );
   }
   if ((operator === 'in' || operator === 'not in') && right !== false && right !== null && !isList(right)) {
     // Odoo accepts a single value for `in` and treats it as a one-element list.

@@ -110,8 +110,9 @@ export const unauthorizedCompanies = (): OdooError =>
 export const expectedSingleton = (model: string, ids: readonly number[]): OdooError =>
   valueError(`Expected singleton: ${recordsetRepr(model, ids)}`);
 
-export const invalidField = (model: string, field: string): OdooError =>
-  valueError(`Invalid field ${pyRepr(field)} on model ${pyRepr(model)}`);
+/** `on` is the version's wording (VersionTraits.fetchFieldModelWord): 19.0 reads/fetches say "on 'm'". */
+export const invalidField = (model: string, field: string, on: 'on model' | 'on' = 'on model'): OdooError =>
+  valueError(`Invalid field ${pyRepr(field)} ${on} ${pyRepr(model)}`);
 
 export interface RpcErrorBody {
   code: number;

@@ -13,6 +13,8 @@ export interface OdooCallInfo {
   model?: string;
   /** The model method for object calls: 'search_read', 'action_create_payments'… */
   modelMethod?: string;
+  /** The HTTP face it came through, so a test can tell /jsonrpc from /xmlrpc/2 (same services). */
+  wire?: 'jsonrpc' | 'xmlrpc' | 'json2' | 'web';
 }
 
 export interface OdooCallRecord extends OdooCallInfo {

@@ -125,7 +125,13 @@ export function json2Route(dispatcher: Dispatcher, request: Json2Request): Json2
     const params = parseBody(request);
     const { ids: rawIds, context: rawContext, ...kwargs } = params;
     const ids = rawIds ?? [];
-    const call: OdooCallInfo = { service: 'json2', method: 'call', model: modelName, modelMethod: method };
+    const call: OdooCallInfo = {
+      service: 'json2',
+      method: 'call',
+      model: modelName,
+      modelMethod: method,
+      wire: 'json2',
+    };
     recordCall(dispatcher, call, rawIds === undefined ? [] : [ids], kwargs);
     const failure = dispatcher.faults.failureFor(call);
     if (failure) throw failure;

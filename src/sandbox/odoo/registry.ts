@@ -599,7 +599,11 @@ export class Registry {
   // ---------------------------------------------------------------- search
 
   domainSchema(model: Model, env: Env): DomainSchema<Row> {
-    return { model: model.name, resolve: (path) => this.resolvePath(model, path, env) };
+    return {
+      model: model.name,
+      leafWord: this.traits.domainLeafWord,
+      resolve: (path) => this.resolvePath(model, path, env),
+    };
   }
 
   private resolvePath(
@@ -768,7 +772,8 @@ export class Registry {
     if (fields.length === 0) return [...model.fields.keys()];
     const names: string[] = [];
     for (const name of fields) {
-      if (typeof name !== 'string' || !model.fields.has(name)) throw invalidField(model.name, String(name));
+      if (typeof name !== 'string' || !model.fields.has(name))
+        throw invalidField(model.name, String(name), this.traits.fetchFieldModelWord);
       names.push(name);
     }
     return names;
@@ -776,7 +781,7 @@ export class Registry {
 
   readValue(env: Env, model: Model, row: Row, name: string): Json {
     const field = model.fields.get(name);
-    if (!field) throw invalidField(model.name, name);
+    if (!field) throw invalidField(model.name, name, this.traits.fetchFieldModelWord);
     if (name === 'display_name') return this.nameOf(model.name, row.id);
     const raw = field.compute ? field.compute(row, { reg: this, env }) : row[name];
     return this.format(field, raw);

@@ -264,7 +264,7 @@ class SandboxServer {
         dispatchCallKw(this.dispatcher, this.session(request).uid, params),
       );
     }
-    if (path === '/web/version' || (path === '/json/version' && this.reg.version !== '18.0')) {
+    if (path === '/web/version' || (path === '/json/version' && this.reg.traits.hasJson2)) {
       return json({ version_info: versionInfo(this.reg), version: this.reg.version });
     }
     if (path === '/web/login') {

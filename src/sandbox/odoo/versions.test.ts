@@ -215,3 +215,22 @@ describe('messages, views and errors up to 17.0', () => {
     );
   });
 });
+
+describe('unknown-field wording', () => {
+  it('says "in leaf" and "on model" up to 18.0, "in condition" and "on" on 19.0 (63d, 63e)', () => {
+    for (const version of ODOO_VERSIONS) {
+      const { admin } = setup(version);
+      const inDomain = odooFailure(() =>
+        admin('account.move', 'search_read', [[['x_nope', '=', 'a']]], { fields: ['name'] }),
+      );
+      const inFields = odooFailure(() => admin('account.move', 'search_read', [[]], { fields: ['x_nope'] }));
+      const modern = version === '19.0';
+      expect(inDomain.message, version).toBe(
+        `Invalid field account.move.x_nope in ${modern ? 'condition' : 'leaf'} ('x_nope', '=', 'a')`,
+      );
+      expect(inFields.message, version).toBe(
+        `Invalid field 'x_nope' ${modern ? 'on' : 'on model'} 'account.move'`,
+      );
+    }
+  });
+});

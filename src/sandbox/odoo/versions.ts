@@ -92,7 +92,19 @@ export interface VersionTraits {
    * field, 17.0 (search, then read) the domain leaf (17.0/58b).
    */
   readonly searchReadChecksFieldsFirst: boolean;
+  /**
+   * An unknown field in a domain (17.0/58b "… in leaf (…)", 19.0/json2/63d "… in condition (…)")
+   * and in read/search_read `fields` (16.0/57c "… on model 'm'", 19.0/json2/63e "… on 'm'").
+   */
+  readonly domainLeafWord: 'leaf' | 'condition';
+  readonly fetchFieldModelWord: 'on model' | 'on';
   readonly unknownMethodMessage: (model: string, method: string) => string;
+  /**
+   * How an ir.actions.server `object_write` names what it sets: `fields_lines` (ir.server.object.lines
+   * with col1/value/evaluation_type) on 16.0; 17.0 removed them for `update_path` + `value`
+   * (odoo/odoo 0a744acc, odoo/documentation#17705).
+   */
+  readonly serverActionWrite: 'update_path' | 'fields_lines';
   readonly privateMethodMessage: (model: string, method: string) => string;
 
   // users, groups and the setup
@@ -166,6 +178,9 @@ const V17: VersionTraits = {
   hasLastUpdate: false,
   unsearchableLeafDropped: true,
   searchReadChecksFieldsFirst: false,
+  domainLeafWord: 'leaf',
+  fetchFieldModelWord: 'on model',
+  serverActionWrite: 'update_path',
   unknownMethodMessage: (model, method) => `The method '${method}' does not exist on the model '${model}'`,
   privateMethodMessage: (_model, method) => `Private methods (such as ${method}) cannot be called remotely.`,
   userGroupsField: 'groups_id',
@@ -217,6 +232,7 @@ export const VERSION_TRAITS: { readonly [version in OdooVersion]: VersionTraits 
     paymentCatalogue: '16.0',
     hasLastUpdate: true,
     messageBody: 'html',
+    serverActionWrite: 'fields_lines',
   },
   '17.0': V17,
   '18.0': V18,
@@ -227,6 +243,8 @@ export const VERSION_TRAITS: { readonly [version in OdooVersion]: VersionTraits 
     rpcErrorCode: 0,
     reconciledInvoiceIdsSearchable: true,
     unsearchableLeafDropped: false,
+    domainLeafWord: 'condition',
+    fetchFieldModelWord: 'on',
     paymentWidgetHasIsRefund: true,
     nothingLeftToPay:
       "There's nothing left to pay for the selected journal items, so no payment registration is necessary. You've got your finances under control like a boss!",

@@ -55,11 +55,11 @@ export async function xmlRpcRoute(
     return { status: 200, body: fault(parseError, dispatcher), headers: XML_HEADERS };
   }
   try {
-    const outcome = dispatchRpc(dispatcher, {
-      service,
-      method: call.method,
-      args: call.params as Json[],
-    });
+    const outcome = dispatchRpc(
+      dispatcher,
+      { service, method: call.method, args: call.params as Json[] },
+      'xmlrpc',
+    );
     return {
       status: 200,
       body: encodeMethodResponse(outcome.result),

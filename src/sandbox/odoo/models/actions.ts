@@ -78,7 +78,7 @@ function writes(reg: Registry, action: Row): [string, Json][] {
 }
 
 export function defineActionModels(reg: Registry): void {
-  const legacy = reg.version === '16.0';
+  const legacy = reg.traits.serverActionWrite === 'fields_lines';
   reg.define({
     name: 'ir.actions.server',
     description: 'Server Actions',
@@ -132,13 +132,19 @@ export function defineActionModels(reg: Registry): void {
       sequence: 5,
       ...vals,
     }),
-    afterCreate: (row, _vals, _env, registry) => {
+    afterCreate: (row, vals, _env, registry) => {
       try {
+        if (legacy) createValueLines(registry, row, vals.fields_lines);
         checkUpdatePath(registry, row);
       } catch (error) {
         registry.remove('ir.actions.server', row.id);
         throw error;
       }
+    },
+    beforeWrite: (rows, vals, _env, registry) => {
+      if (!legacy || vals.fields_lines === undefined) return;
+      for (const row of rows) createValueLines(registry, row, vals.fields_lines);
+      delete vals.fields_lines;
     },
     beforeUnlink: (rows, _env, registry) => {
       if (!legacy) return;
@@ -284,6 +290,21 @@ const activityFeedback: MethodSpec = {
 function authorOf(reg: Registry, env: Env): number | false {
   const user = reg.model('res.users').rows.get(env.uid);
   return typeof user?.partner_id === 'number' ? user.partner_id : false;
+}
+
+/** 16.0's value lines, given as one2many commands: (5) clears, (0, 0, vals) adds. */
+function createValueLines(reg: Registry, action: Row, commands: Json | undefined): void {
+  delete action.fields_lines;
+  if (!Array.isArray(commands)) return;
+  for (const command of commands) {
+    if (!Array.isArray(command)) continue;
+    if (command[0] === 5)
+      for (const line of reg.model('ir.server.object.lines').rowsWhere('server_id', action.id))
+        reg.remove('ir.server.object.lines', line.id);
+    const vals = command[2];
+    if (command[0] === 0 && vals && typeof vals === 'object' && !Array.isArray(vals))
+      reg.insert('ir.server.object.lines', { ...vals, server_id: action.id }, reg.superEnv());
+  }
 }
 
 /** Odoo refuses an update_path that names no field of the action's model. */

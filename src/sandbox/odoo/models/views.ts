@@ -328,6 +328,35 @@ export function seedViews(reg: Registry): void {
     env,
   );
   reg.registerXmlid('account.view_move_form', 'ir.ui.view', form.id);
+  // The invoice list's search view, reduced to a few of its fields and filters.
+  const search = reg.insert(
+    'ir.ui.view',
+    {
+      name: 'account.invoice.select',
+      model: 'account.move',
+      type: 'search',
+      priority: 16,
+      mode: 'primary',
+      active: true,
+      key: false,
+      arch_db:
+        '<search string="Search Invoice">' +
+        '<field name="name" string="Invoice"/>' +
+        '<field name="partner_id" operator="child_of"/>' +
+        '<field name="journal_id"/>' +
+        '<filter domain="[(\'invoice_user_id\', \'=\', uid)]" name="myinvoices" help="My Invoices"/>' +
+        '<separator/>' +
+        '<filter name="draft" string="Draft" domain="[(\'state\', \'=\', \'draft\')]"/>' +
+        '<filter name="posted" string="Posted" domain="[(\'state\', \'=\', \'posted\')]"/>' +
+        '<filter name="cancel" string="Cancelled" domain="[(\'state\', \'=\', \'cancel\')]"/>' +
+        '<separator/>' +
+        "<filter name=\"open\" string=\"Unpaid\" domain=\"[('state', '=', 'posted'), ('payment_state', 'in', ('not_paid', 'partial'))]\"/>" +
+        '<group expand="0" string="Group By"><filter string="Partner" name="groupby_partner_id" context="{\'group_by\': \'commercial_partner_id\'}"/></group>' +
+        '</search>',
+    },
+    env,
+  );
+  reg.registerXmlid('account.view_account_invoice_filter', 'ir.ui.view', search.id);
 }
 
 /** The view id of an external id, for tests: `viewId('account.view_move_form')`. */

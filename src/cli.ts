@@ -372,6 +372,8 @@ program
           ? `created on account.move: ${report.createdFields.join(', ')}`
           : 'the fields on account.move were already there',
       );
+      const installed = Object.entries({ ...report.invoiceUi.views, ...report.invoiceUi.actions });
+      console.log(`on the invoice: ${installed.map(([name, outcome]) => `${name} ${outcome}`).join('; ')}`);
       console.log(
         `link references start with ${report.prefix} (${report.prefixSource === 'config' ? 'odoo.referencePrefix' : "from the database's uuid"}); keep it: set odoo.referencePrefix to "${report.prefix}" so a lost state file needs no new setup`,
       );

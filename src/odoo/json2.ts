@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { classifyOdooError, OdooError, type OdooErrorKind } from './errors.js';
+import { exchange } from './http.js';
 import type { OdooTransport } from './transport.js';
 
 /**
@@ -221,9 +222,10 @@ export class Json2Transport implements OdooTransport {
     timeoutMs = this.options.timeoutMs,
   ): Promise<unknown> {
     const endpoint = new URL(path, this.options.url).toString();
-    let response: Response;
-    try {
-      response = await this.fetchImpl(endpoint, {
+    const { response, text } = await exchange(
+      this.fetchImpl,
+      endpoint,
+      {
         method: httpMethod,
         headers: {
           accept: 'application/json',
@@ -233,22 +235,9 @@ export class Json2Transport implements OdooTransport {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
         // 18.0 answers /json/2 with a redirect to its login page: that means "no JSON-2 here".
         redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new OdooError('timeout', `Odoo did not answer ${label} within ${timeoutMs} ms`, {
-          cause: error,
-        });
-      }
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new OdooError('network', `cannot reach Odoo at ${endpoint} for ${label}: ${reason}`, {
-        cause: error,
-      });
-    }
-    const text = await response.text().catch(() => '');
+      },
+      { label, timeoutMs },
+    );
     if (response.status >= 300 && response.status < 400) {
       throw new OdooError(
         'not_found',

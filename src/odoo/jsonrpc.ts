@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { classifyOdooError, OdooError } from './errors.js';
-import type { OdooTransport } from './transport.js';
+import { exchange, httpStatusError } from './http.js';
+import { ServiceCallTransport } from './transport.js';
 
 const errorEnvelopeSchema = z
   .object({
@@ -26,38 +27,18 @@ export interface JsonRpcOptions {
 }
 
 /** `POST /jsonrpc` (Odoo 8 to 21). Stateless: every call carries db, uid and password. */
-export class JsonRpcTransport implements OdooTransport {
+export class JsonRpcTransport extends ServiceCallTransport {
   private nextId = 1;
   private readonly endpoint: string;
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: JsonRpcOptions) {
+    super();
     this.endpoint = new URL('/jsonrpc', options.url).toString();
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  common(method: string, args: readonly unknown[], timeoutMs?: number): Promise<unknown> {
-    return this.call('common', method, args, timeoutMs);
-  }
-
-  executeKw(
-    credentials: { db: string; uid: number; password: string },
-    model: string,
-    method: string,
-    args: readonly unknown[],
-    kwargs: Record<string, unknown>,
-    timeoutMs?: number,
-  ): Promise<unknown> {
-    return this.call(
-      'object',
-      'execute_kw',
-      [credentials.db, credentials.uid, credentials.password, model, method, args, kwargs],
-      timeoutMs,
-      `${model}.${method}`,
-    );
-  }
-
-  private async call(
+  protected async call(
     service: string,
     method: string,
     args: readonly unknown[],
@@ -65,33 +46,17 @@ export class JsonRpcTransport implements OdooTransport {
     label = `${service}.${method}`,
   ): Promise<unknown> {
     const id = this.nextId++;
-    let response: Response;
-    try {
-      response = await this.fetchImpl(this.endpoint, {
+    const { response, text } = await exchange(
+      this.fetchImpl,
+      this.endpoint,
+      {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id, params: { service, method, args } }),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new OdooError('timeout', `Odoo did not answer ${label} within ${timeoutMs} ms`, {
-          cause: error,
-        });
-      }
-      const reason = describeNetworkError(error);
-      throw new OdooError('network', `cannot reach Odoo at ${this.endpoint} for ${label}: ${reason}`, {
-        cause: error,
-      });
-    }
-    const text = await response.text().catch(() => '');
-    if (!response.ok) {
-      const kind = response.status === 404 ? 'not_found' : response.status >= 500 ? 'server' : 'protocol';
-      throw new OdooError(kind, `Odoo answered HTTP ${response.status} to ${label}: ${text.slice(0, 200)}`, {
-        httpStatus: response.status,
-      });
-    }
+      },
+      { label, timeoutMs },
+    );
+    if (!response.ok) throw httpStatusError(response.status, label, text);
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -120,9 +85,4 @@ export class JsonRpcTransport implements OdooTransport {
     }
     return envelope.data.result;
   }
-}
-
-function describeNetworkError(error: unknown): string {
-  const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (error as Error).message;
 }

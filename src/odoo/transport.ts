@@ -21,3 +21,38 @@ export interface OdooTransport {
 }
 
 export type Schema<T> = z.ZodType<T>;
+
+/**
+ * The wires that carry Odoo's service calls as they are (JSON-RPC, XML-RPC): `common.<method>`
+ * and `object.execute_kw` with the credentials in every call, stateless.
+ */
+export abstract class ServiceCallTransport implements OdooTransport {
+  protected abstract call(
+    service: string,
+    method: string,
+    args: readonly unknown[],
+    timeoutMs: number | undefined,
+    label: string,
+  ): Promise<unknown>;
+
+  common(method: string, args: readonly unknown[], timeoutMs?: number): Promise<unknown> {
+    return this.call('common', method, args, timeoutMs, `common.${method}`);
+  }
+
+  executeKw(
+    credentials: { db: string; uid: number; password: string },
+    model: string,
+    method: string,
+    args: readonly unknown[],
+    kwargs: Record<string, unknown>,
+    timeoutMs?: number,
+  ): Promise<unknown> {
+    return this.call(
+      'object',
+      'execute_kw',
+      [credentials.db, credentials.uid, credentials.password, model, method, args, kwargs],
+      timeoutMs,
+      `${model}.${method}`,
+    );
+  }
+}

@@ -1,5 +1,6 @@
-import { classifyOdooError, OdooError, type OdooErrorKind } from './errors.js';
-import type { OdooTransport } from './transport.js';
+import { classifyOdooError, OdooError } from './errors.js';
+import { exchange, httpStatusError } from './http.js';
+import { ServiceCallTransport } from './transport.js';
 import { decodeMethodResponse, encodeMethodCall, type XmlRpcFault } from './xmlrpc-codec.js';
 
 /**
@@ -70,35 +71,15 @@ function lastException(traceback: string): { name: string; message: string } {
   return { name, message };
 }
 
-export class XmlRpcTransport implements OdooTransport {
+export class XmlRpcTransport extends ServiceCallTransport {
   private readonly fetchImpl: typeof fetch;
 
   constructor(private readonly options: XmlRpcOptions) {
+    super();
     this.fetchImpl = options.fetch ?? fetch;
   }
 
-  common(method: string, args: readonly unknown[], timeoutMs?: number): Promise<unknown> {
-    return this.call('common', method, args, timeoutMs, `common.${method}`);
-  }
-
-  executeKw(
-    credentials: { db: string; uid: number; password: string },
-    model: string,
-    method: string,
-    args: readonly unknown[],
-    kwargs: Record<string, unknown>,
-    timeoutMs?: number,
-  ): Promise<unknown> {
-    return this.call(
-      'object',
-      'execute_kw',
-      [credentials.db, credentials.uid, credentials.password, model, method, args, kwargs],
-      timeoutMs,
-      `${model}.${method}`,
-    );
-  }
-
-  private async call(
+  protected async call(
     service: string,
     method: string,
     params: readonly unknown[],
@@ -106,35 +87,17 @@ export class XmlRpcTransport implements OdooTransport {
     label = `${service}.${method}`,
   ): Promise<unknown> {
     const endpoint = new URL(`/xmlrpc/2/${service}`, this.options.url).toString();
-    let response: Response;
-    try {
-      response = await this.fetchImpl(endpoint, {
+    const { response, text } = await exchange(
+      this.fetchImpl,
+      endpoint,
+      {
         method: 'POST',
         headers: { 'content-type': 'text/xml', accept: 'text/xml' },
         body: encodeMethodCall(method, params),
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-    } catch (error) {
-      const name = (error as Error).name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
-        throw new OdooError('timeout', `Odoo did not answer ${label} within ${timeoutMs} ms`, {
-          cause: error,
-        });
-      }
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      const reason = cause?.code ?? cause?.message ?? (error as Error).message;
-      throw new OdooError('network', `cannot reach Odoo at ${endpoint} for ${label}: ${reason}`, {
-        cause: error,
-      });
-    }
-    const text = await response.text().catch(() => '');
-    if (!response.ok) {
-      const kind: OdooErrorKind =
-        response.status === 404 ? 'not_found' : response.status >= 500 ? 'server' : 'protocol';
-      throw new OdooError(kind, `Odoo answered HTTP ${response.status} to ${label}: ${text.slice(0, 200)}`, {
-        httpStatus: response.status,
-      });
-    }
+      },
+      { label, timeoutMs },
+    );
+    if (!response.ok) throw httpStatusError(response.status, label, text);
     let decoded: Awaited<ReturnType<typeof decodeMethodResponse>>;
     try {
       decoded = await decodeMethodResponse(text);

@@ -139,9 +139,9 @@ export interface InvoiceLedger {
     payment: { journalId: number; amount: Money; date: string; memo: string },
   ): Promise<number>;
   /**
-   * Posts an internal note in the invoice's chatter, carrying `marker`. With `checkFirst`, does
-   * nothing when a message with that marker is already there (a retry after a crash between
-   * posting and recording it). Throws SenderEmailMissingError when Odoo wants the bot's email.
+   * Posts an internal note in the invoice's chatter with `marker` as its Message-Id (kept by
+   * Odoo, never shown). With `checkFirst`, does nothing when a message with that Message-Id is
+   * already there (a retry after a crash between posting and recording it). Throws SenderEmailMissingError when Odoo wants the bot's email.
    */
   postNote(
     invoice: { id: number; companyId: number },

@@ -7,7 +7,7 @@ export interface NoteRow {
   readonly companyId: number;
   readonly invoiceId: number;
   readonly kind: string;
-  /** Text that identifies the note in the chatter, so a retry finds the note it already posted. */
+  /** The note's Message-Id in the chatter, so a retry finds the note it already posted. */
   readonly marker: string;
   readonly body: string;
   readonly attempts: number;

@@ -8,27 +8,12 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type OdooSandbox, startOdooSandbox } from '../../src/sandbox/odoo/server.js';
+import { CAPTURES_DIR, type JsonValue, jsonValue } from '../support/captures.js';
 
-const DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/odoo-captures/19.0/json2',
-);
-
-type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.null(),
-    z.boolean(),
-    z.number(),
-    z.string(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
-);
+const DIR = path.join(CAPTURES_DIR, '19.0/json2');
 
 const captureSchema = z.object({
   url: z.string(),

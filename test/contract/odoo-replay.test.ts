@@ -9,28 +9,10 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type OdooSandbox, startOdooSandbox } from '../../src/sandbox/odoo/server.js';
-
-const CAPTURES_DIR = path.resolve(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '../../../shared/odoo-captures',
-);
-
-type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-const jsonValue: z.ZodType<JsonValue> = z.lazy(() =>
-  z.union([
-    z.null(),
-    z.boolean(),
-    z.number(),
-    z.string(),
-    z.array(jsonValue),
-    z.record(z.string(), jsonValue),
-  ]),
-);
-const jsonObject = z.record(z.string(), jsonValue);
+import { CAPTURES_DIR, type JsonValue, jsonObject, jsonValue } from '../support/captures.js';
 
 const captureSchema = z.object({
   url: z.string(),

@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { App } from '../../src/app.js';
@@ -9,6 +8,7 @@ import { RpcOdooClient } from '../../src/odoo/client.js';
 import { ATTENTION_FILTER, formViewArch, INVOICE_ACTIONS } from '../../src/odoo/invoice-ui.js';
 import { JsonRpcTransport } from '../../src/odoo/jsonrpc.js';
 import type { OdooVersion } from '../../src/sandbox/odoo/versions.js';
+import { CAPTURES_DIR } from '../support/captures.js';
 import { Mailbox } from '../support/mailbox.js';
 import { type Stack, settle, startStack } from '../support/stack.js';
 
@@ -16,8 +16,6 @@ import { type Stack, settle, startStack } from '../support/stack.js';
  * The accountant's side: everything seen and done from the invoice form, as a user with Billing
  * rights clicking in Odoo, never touching the daemon.
  */
-
-const CAPTURES = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../shared/odoo-captures');
 
 let stack: Stack;
 let running: Stack | undefined;
@@ -150,7 +148,7 @@ describe('the view setup installs', () => {
     for (const version of ['18.0', '19.0']) {
       const capture = JSON.parse(
         readFileSync(
-          path.join(CAPTURES, version, '61b_get_views_account_move_form_shows_new_fields.json'),
+          path.join(CAPTURES_DIR, version, '61b_get_views_account_move_form_shows_new_fields.json'),
           'utf8',
         ),
       ) as { response: { result: { views: { form: { arch: string } } } } };

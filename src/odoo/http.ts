@@ -1,0 +1,39 @@
+import { OdooError, type OdooErrorKind } from './errors.js';
+
+/**
+ * One HTTP exchange with Odoo, the same for every wire: a per-call timeout, and a typed error for
+ * a timeout or an unreachable server. Returns the response and its body as text.
+ */
+export async function exchange(
+  fetchImpl: typeof fetch,
+  endpoint: string,
+  init: Omit<RequestInit, 'signal'>,
+  what: { label: string; timeoutMs: number },
+): Promise<{ response: Response; text: string }> {
+  let response: Response;
+  try {
+    response = await fetchImpl(endpoint, { ...init, signal: AbortSignal.timeout(what.timeoutMs) });
+  } catch (error) {
+    const name = (error as Error).name;
+    if (name === 'TimeoutError' || name === 'AbortError') {
+      throw new OdooError('timeout', `Odoo did not answer ${what.label} within ${what.timeoutMs} ms`, {
+        cause: error,
+      });
+    }
+    const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    const reason = cause?.code ?? cause?.message ?? (error as Error).message;
+    throw new OdooError('network', `cannot reach Odoo at ${endpoint} for ${what.label}: ${reason}`, {
+      cause: error,
+    });
+  }
+  const text = await response.text().catch(() => '');
+  return { response, text };
+}
+
+/** An HTTP error status where the wire promises its own error envelope (JSON-RPC, XML-RPC). */
+export function httpStatusError(status: number, label: string, text: string): OdooError {
+  const kind: OdooErrorKind = status === 404 ? 'not_found' : status >= 500 ? 'server' : 'protocol';
+  return new OdooError(kind, `Odoo answered HTTP ${status} to ${label}: ${text.slice(0, 200)}`, {
+    httpStatus: status,
+  });
+}

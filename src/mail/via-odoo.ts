@@ -48,7 +48,8 @@ export class OdooMailHandOff implements MailHandOff {
   }
 
   async deliver(row: OutboxRow, _email: InvoiceEmail): Promise<'sent' | 'already_sent'> {
-    if ((await this.alreadySent(row)) !== undefined) return 'already_sent';
+    // The claim counted this attempt: from the second one on, an earlier one may have sent it.
+    if (row.attempts > 1 && (await this.alreadySent(row)) !== undefined) return 'already_sent';
     const templateId = await this.template(row.companyId);
     const options = { companyIds: [row.companyId] };
     this.major ??= (await this.odoo.version()).major;

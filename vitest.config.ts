@@ -1,8 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Three groups, run one after the other: everything in-process first (in parallel), then the
+// Four groups, run one after the other: everything in-process first (in parallel), then the
 // suites that spawn the built daemon, then the README start command, which rebuilds dist/ and so
-// must not run while another test starts dist/cli.js.
+// must not run while another test starts dist/cli.js, then the daemon under a real PM2.
 export default defineConfig({
   test: {
     testTimeout: 30_000,
@@ -29,7 +29,17 @@ export default defineConfig({
       },
       {
         extends: true,
-        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], sequence: { groupOrder: 2 } },
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/pm2.test.ts'],
+          sequence: { groupOrder: 2 },
+        },
+      },
+      // Last, alone: it runs dist/ under PM2, which the README start command above rebuilds.
+      {
+        extends: true,
+        test: { name: 'pm2', include: ['test/e2e/pm2.test.ts'], sequence: { groupOrder: 3 } },
       },
     ],
   },

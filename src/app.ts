@@ -12,12 +12,14 @@ import { type Logger, redactor } from './log.js';
 import { TemplateFolders } from './mail/render.js';
 import { createMailService, type MailService } from './mail/service.js';
 import type { MailTransport } from './mail/transport.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { type OdooCredentials, RpcOdooClient } from './odoo/client.js';
 import { LazyOdooTransport } from './odoo/connect.js';
 import { isOdooError } from './odoo/errors.js';
 import { type InvoiceUiSetup, installInvoiceUi, removeInvoiceUi } from './odoo/invoice-ui.js';
 import { OdooLedger } from './odoo/ledger.js';
 import { installPaylinkTemplate, removePaylinkTemplate, type TemplateSetup } from './odoo/mail-template.js';
+import { ObservedOdooTransport } from './odoo/observed.js';
 import {
   createLinkFields,
   type DatabaseIdentity,
@@ -33,6 +35,7 @@ import { Alerts } from './pipeline/alerts.js';
 import type { CompanyRoute, DatabaseIdentity as PrefixSource } from './pipeline/deps.js';
 import { journalAlertKey, Pipeline } from './pipeline/passes.js';
 import type { CompanyContact } from './pipeline/ports.js';
+import { ReconcileLockedError } from './pipeline/reconcile-lock.js';
 import { ReminderSchedule } from './pipeline/reminders.js';
 import { dateInZone, describeInvoice } from './pipeline/steps.js';
 import { CursorRepository } from './store/cursors.js';
@@ -114,6 +117,8 @@ export interface App {
   readonly alerts: Alerts;
   readonly runs: RunRepository;
   readonly mail: MailService | undefined;
+  /** This app's Prometheus registry and the observers that feed it (served on the admin interface). */
+  readonly metrics: Metrics;
   readonly log: Logger;
   readonly now: () => number;
   /**
@@ -174,6 +179,11 @@ export function isDeadOwner(owner: string, self: string): boolean {
 export interface AppOptions {
   now?: () => number;
   fetch?: typeof fetch;
+  /**
+   * The daemon's stop signal: aborts the Odoo calls in flight once the shutdown grace is over
+   * (the gateways' calls through `fetch`, see abortableFetch).
+   */
+  signal?: AbortSignal;
   /** Replaces the SMTP transport (tests, sandbox capture). */
   mailTransport?: MailTransport;
 }
@@ -202,6 +212,18 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
   const notices = new NoticeRepository(db);
   const settings = new SettingsRepository(db);
   const alerts = new Alerts(settings, log.child({ component: 'alerts' }), now);
+  const statuses = new InvoiceStatusRepository(db);
+  // Read at scrape time only, by when `mail` exists.
+  const metrics = createMetrics({
+    linksByState: () => links.countsByState(),
+    oldestOpenLinkCreatedAt: () => links.oldestOpenCreatedAt(),
+    eventsByState: () => events.countsByState(),
+    pendingNotes: () => notes.pendingCount(),
+    unshownStatuses: () => statuses.unshownCount(),
+    emailsByState: () => mail?.outbox.countsByState(),
+    storeOpen: () => db.open,
+    now,
+  });
   const identity = new PrefixHolder();
   // What config or setup already settled is known at once; prepareOdoo checks it against Odoo.
   identity.value = odooConfig.referencePrefix ?? settings.get(IDENTITY_KEY, storedIdentitySchema)?.prefix;
@@ -214,9 +236,10 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
   const transport = new LazyOdooTransport(odooConfig, {
     log: log.child({ component: 'odoo' }),
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    signal: options.signal,
   });
   const odoo = new RpcOdooClient(
-    transport,
+    new ObservedOdooTransport(transport, (call) => metrics.odooCall(call)),
     // An API key, when configured, is the password of every RPC call (and JSON-2's bearer).
     { db: odooConfig.db, login: odooConfig.login, password: odooConfig.apiKey ?? odooConfig.password },
     log.child({ component: 'odoo' }),
@@ -231,7 +254,9 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     byAccount[match[2]] = value;
     storedSecrets[match[1]] = byAccount;
   }
-  const gateways = createGateways(config, options.fetch, storedSecrets, now);
+  const gateways = createGateways(config, options.fetch, storedSecrets, now, (call) =>
+    metrics.gatewayCall(call),
+  );
   const companies: CompanyRoute[] = config.companies.map((company) => {
     const gateway = gateways.get(company.gateway);
     if (!gateway)
@@ -315,7 +340,6 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
             }),
         })
       : undefined;
-  const statuses = new InvoiceStatusRepository(db);
   const pipeline = new Pipeline({
     db,
     statuses,
@@ -349,6 +373,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     log: log.child({ component: 'pipeline' }),
     now,
     owner,
+    observer: metrics.pipeline,
     hooks: {
       onLinkCreated: (link, { invoice, company }) => {
         if (mail?.enqueueForLink(link, invoice, company)) reminders?.start(invoice, company, now());
@@ -499,7 +524,11 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
         timeoutMs: odooConfig!.timeoutMs,
         protocol: odooConfig!.protocol === 'json2' ? 'jsonrpc' : odooConfig!.protocol,
       },
-      { log: log.child({ component: 'odoo-admin' }), ...(options.fetch ? { fetch: options.fetch } : {}) },
+      {
+        log: log.child({ component: 'odoo-admin' }),
+        ...(options.fetch ? { fetch: options.fetch } : {}),
+        signal: options.signal,
+      },
     );
     return new RpcOdooClient(adminTransport, admin, log.child({ component: 'odoo-admin' }));
   }
@@ -560,6 +589,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     identity,
     runs,
     mail,
+    metrics,
     log,
     now,
     invoiceStaleReason,
@@ -704,7 +734,11 @@ export function createScheduler(app: App): Scheduler {
       run: () => {
         const until = new Date(app.now());
         const since = new Date(until.getTime() - reconcile.windowDays * 86_400_000);
-        return app.pipeline.reconcile({ since, until }, { fix: true });
+        return app.pipeline.reconcile({ since, until }, { fix: true }).catch((error: unknown) => {
+          // A reconcile from cron holds the store's reconcile lock: it does this run's work.
+          if (!(error instanceof ReconcileLockedError)) throw error;
+          app.log.warn(`nightly reconciliation skipped: ${error.message}`);
+        });
       },
     });
   }

@@ -1,16 +1,26 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { z } from 'zod';
 import { type App, createApp } from './app.js';
+import { readVariable } from './config/env.js';
+import { configTable } from './config/env-table.js';
 import { ConfigError, loadConfig, secretValues } from './config/load.js';
 import type { Config } from './config/schema.js';
+import { configFailure, doctorReport, runDoctor, wantsColour } from './doctor/doctor.js';
 import { createLogger, redactor } from './log.js';
 import { renderPreview } from './mail/preview.js';
+import { mailReconcileReport } from './mail/reconcile-report.js';
 import { invoiceEmailFor } from './mail/service.js';
+import { createMailTransport } from './mail/transport.js';
 import { runDaemon, startRuntime } from './main.js';
+import { startProgress } from './output/progress.js';
 import { formatReconcileDetail, type ReportFormat, reconcileSummary } from './output/reconcile.js';
 import { formatPublishPreview, formatStatus } from './output/status.js';
+import { statusReport } from './output/status-report.js';
 import type { PassSummary } from './pipeline/passes.js';
+import type { ReconcileProgress, ReconcileReport } from './pipeline/reconcile.js';
+import { daemonOf, ReconcileLockedError, withReconcileLock } from './pipeline/reconcile-lock.js';
 
 interface GlobalOptions {
   config?: string;
@@ -20,15 +30,16 @@ interface GlobalOptions {
 
 type CliLogger = ReturnType<typeof createLogger>;
 
-function setup(program: Command, quiet = false): { config: Config; log: CliLogger } {
+function setup(program: Command, quiet = false, daemon = false): { config: Config; log: CliLogger } {
   const options = program.opts<GlobalOptions>();
   const { config, source } = loadConfig({ file: options.config });
   redactor.addSecrets(secretValues(config));
   const log = createLogger({
     level: options.logLevel ?? (quiet ? 'warn' : config.log.level),
     format: options.logFormat ?? config.log.format,
-    // Reports go to stdout; logs to stderr, so `reconcile --format csv > file` stays clean.
-    stream: process.stderr,
+    // Reports go to stdout; logs to stderr, so `reconcile --format csv > file` stays clean. The
+    // daemon prints no report: its info goes to stdout, its warnings and errors to stderr.
+    stream: daemon ? 'split' : process.stderr,
   });
   log.debug(`configuration from ${source}`);
   return { config, log };
@@ -70,6 +81,38 @@ function parseDate(value: string): Date {
   return date;
 }
 
+/** Another reconciliation holds the store's reconcile lock: nothing was done (EX_TEMPFAIL, "try again later"). */
+const EXIT_BUSY = 75;
+
+function parseAddress(value: string): string {
+  const parsed = z.email().safeParse(value.trim());
+  if (!parsed.success) throw new InvalidArgumentError('expected an email address, e.g. accounts@example.com');
+  return parsed.data;
+}
+
+function parseSeconds(value: string): number {
+  const seconds = Number(value);
+  if (!Number.isFinite(seconds) || seconds < 0)
+    throw new InvalidArgumentError('expected a number of seconds');
+  return seconds;
+}
+
+function reconcileProgressText(progress: ReconcileProgress | undefined): string {
+  if (!progress) return 'starting';
+  if (progress.linksRead < progress.linksToRead)
+    return `${progress.linksRead}/${progress.linksToRead} links read at the gateway`;
+  return `${progress.checked}/${progress.total} payments checked, ${progress.fixed} registered`;
+}
+
+/** Links in the store by state, for the progress line of the passes that make or settle them. */
+function linkProgressText(app: App, before: Map<string, number>): string {
+  const counts = new Map(app.links.countsByState().map(({ state, count }) => [state, count]));
+  const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
+  const totalBefore = [...before.values()].reduce((sum, count) => sum + count, 0);
+  const registered = (counts.get('registered') ?? 0) - (before.get('registered') ?? 0);
+  return `${total - totalBefore} links new, ${registered} payments registered so far`;
+}
+
 function parseInvoiceId(value: string): number {
   const id = Number(value);
   if (!Number.isSafeInteger(id) || id <= 0)
@@ -97,21 +140,40 @@ function invoiceIdOf(app: App, ref: string): number {
   );
 }
 
+/** This package's version, from its package.json (one folder up from src/ and dist/). */
+function packageVersion(): string {
+  const text = readFileSync(new URL('../package.json', import.meta.url), 'utf8');
+  return z.object({ version: z.string() }).parse(JSON.parse(text)).version;
+}
+
+/** Set when commander itself reported a usage error on stderr (so it is not printed twice). */
+let usageReported = false;
+
 const program = new Command()
   .name('odoo-paylink')
+  .version(packageVersion(), '-V, --version', 'print the version and exit')
   .description(
     'Gives posted Odoo customer invoices an online payment link and registers the payments in Odoo.',
   )
   .option('-c, --config <file>', 'configuration file (default: config/local.json, or $PAYLINK_CONFIG)')
   .addOption(new Option('--log-format <format>', 'log output').choices(['pretty', 'json']))
   .addOption(new Option('--log-level <level>', 'log verbosity').choices(['error', 'warn', 'info', 'debug']))
-  .showHelpAfterError();
+  .showHelpAfterError()
+  // Usage errors exit 64 (EX_USAGE) in the catch below, not commander's 1, which means "work left".
+  // Both settings are copied to the commands defined after them.
+  .exitOverride()
+  .configureOutput({
+    writeErr: (text) => {
+      usageReported = true;
+      process.stderr.write(text);
+    },
+  });
 
 program
   .command('run')
   .description('run the daemon until SIGINT/SIGTERM (sandbox mode when no Odoo is configured)')
   .action(async () => {
-    const { config, log } = setup(program);
+    const { config, log } = setup(program, false, true);
     await runDaemon(config, log);
   });
 
@@ -133,6 +195,8 @@ program
     }
     const { config, log } = setup(program);
     const runtime = await startRuntime(config, log);
+    const before = new Map(runtime.app.links.countsByState().map(({ state, count }) => [state, count]));
+    const progress = startProgress({ label: 'sync', render: () => linkProgressText(runtime.app, before) });
     try {
       const publish = await runtime.app.pipeline.publish();
       const events = await runtime.app.pipeline.processEvents();
@@ -140,6 +204,7 @@ program
       await runtime.app.mail?.runOnce();
       // The mail worker may have owed the accountant a note (a customer without an address).
       await runtime.app.pipeline.postNotes();
+      progress.stop();
       printSummary('publish', publish);
       printSummary('confirm', confirm);
       if (events.processed + events.unknown > 0)
@@ -147,6 +212,7 @@ program
       console.log(formatStatus(runtime.app, { runs: false }));
       if (publish.failed + confirm.failed > 0) process.exitCode = 1;
     } finally {
+      progress.stop();
       await runtime.app.mail?.stop();
       await runtime.close();
       await log.close();
@@ -155,12 +221,21 @@ program
 
 program
   .command('status')
-  .description('links per state, problems that need a person, emails, webhooks and the latest passes')
-  .action(() =>
+  .description(
+    'whether the daemon runs, links per state, problems that need a person, emails, webhooks and the latest passes; exit 0 healthy, 1 something needs a person, 2 the daemon is not running or halted',
+  )
+  .option('--json', 'the same facts as JSON, for machines', false)
+  .action((options: { json: boolean }) =>
     withApp(
       program,
       async (app) => {
-        console.log(formatStatus(app, { runs: true }));
+        const report = statusReport(app);
+        console.log(
+          options.json
+            ? JSON.stringify(report, null, 2)
+            : formatStatus(app, { runs: true, daemon: report.daemon }),
+        );
+        process.exitCode = report.exitCode;
       },
       true,
     ),
@@ -177,23 +252,99 @@ program
   .addOption(
     new Option('--format <format>', 'detail format').choices(['table', 'json', 'csv']).default('table'),
   )
-  .action((options: { since?: Date; until?: Date; fix: boolean; format: ReportFormat }) =>
-    withApp(
-      program,
-      async (app) => {
-        await app.prepareOdoo();
-        const until = options.until ?? new Date();
-        const since =
-          options.since ?? new Date(until.getTime() - app.config.reconcile.windowDays * 86_400_000);
-        if (since >= until) throw new ConfigError('--since must be before --until');
-        const report = await app.pipeline.reconcile({ since, until }, { fix: options.fix });
-        // Summary for people on stderr; the detail in the chosen format on stdout.
-        console.error(reconcileSummary(report));
-        console.log(formatReconcileDetail(report, options.format));
-        process.exitCode = report.remaining === 0 ? 0 : 1;
-      },
-      true,
-    ),
+  .option(
+    '--mail-report <address>',
+    'when discrepancies remain, mail the report there through mail.smtp (default: reconcile.reportTo)',
+    parseAddress,
+  )
+  .option(
+    '--wait <seconds>',
+    `wait that long for a reconciliation in progress to finish (default: exit ${EXIT_BUSY} at once)`,
+    parseSeconds,
+  )
+  .action(
+    (options: {
+      since?: Date;
+      until?: Date;
+      fix: boolean;
+      format: ReportFormat;
+      mailReport?: string;
+      wait?: number;
+    }) =>
+      withApp(
+        program,
+        async (app) => {
+          const until = options.until ?? new Date();
+          const since =
+            options.since ?? new Date(until.getTime() - app.config.reconcile.windowDays * 86_400_000);
+          if (since >= until) throw new InvalidArgumentError('--since must be before --until');
+          const reportTo = options.mailReport ?? app.config.reconcile.reportTo;
+          if (reportTo && !app.config.mail.smtp)
+            throw new ConfigError(`mailing the report to ${reportTo} needs mail.smtp configured`);
+          const storePath = app.config.store.path;
+          const daemon = daemonOf(storePath);
+          if (daemon)
+            console.error(
+              `the daemon (pid ${daemon.pid} on ${daemon.host}) runs on this store: reconciling next to it; the links it is working on are left to it`,
+            );
+          let report: ReconcileReport;
+          try {
+            // Taken before logging in to Odoo, so a second run costs Odoo nothing.
+            report = await withReconcileLock(
+              storePath,
+              async () => {
+                await app.prepareOdoo();
+                let current: ReconcileProgress | undefined;
+                const progress = options.fix
+                  ? startProgress({ label: 'reconcile --fix', render: () => reconcileProgressText(current) })
+                  : undefined;
+                try {
+                  return await app.pipeline.reconcile(
+                    { since, until },
+                    {
+                      fix: options.fix,
+                      onProgress: (now) => {
+                        current = now;
+                      },
+                    },
+                  );
+                } finally {
+                  progress?.stop();
+                }
+              },
+              { waitMs: (options.wait ?? 0) * 1000 },
+            );
+          } catch (error) {
+            if (!(error instanceof ReconcileLockedError)) throw error;
+            console.error(
+              `odoo-paylink: ${error.message}. Run it again later, or give --wait <seconds> to wait for it.`,
+            );
+            process.exitCode = EXIT_BUSY;
+            return;
+          }
+          // Summary for people on stderr; the detail in the chosen format on stdout.
+          console.error(reconcileSummary(report));
+          console.log(formatReconcileDetail(report, options.format));
+          process.exitCode = report.remaining === 0 ? 0 : 1;
+          if (report.remaining > 0 && reportTo && app.config.mail.smtp) {
+            try {
+              await mailReconcileReport(
+                createMailTransport(app.config.mail.smtp),
+                report,
+                reportTo,
+                app.config.odoo!.db,
+              );
+              console.error(`mailed the report to ${reportTo}`);
+            } catch (error) {
+              console.error(
+                `odoo-paylink: could not mail the report to ${reportTo}: ${redactor.text((error as Error).message)}`,
+              );
+              process.exitCode = 2;
+            }
+          }
+        },
+        true,
+      ),
   );
 
 program
@@ -243,7 +394,9 @@ program
   .action(() =>
     withApp(program, async (app) => {
       await app.prepareOdoo();
-      const summary = await app.pipeline.rebuild();
+      const before = new Map(app.links.countsByState().map(({ state, count }) => [state, count]));
+      const progress = startProgress({ label: 'rebuild', render: () => linkProgressText(app, before) });
+      const summary = await app.pipeline.rebuild().finally(() => progress.stop());
       console.log(
         `read ${summary.invoicesRead} invoices carrying a link; adopted ${summary.adopted}, registered ${summary.registered}, archived ${summary.closed}, needing a person ${summary.needsAttention}`,
       );
@@ -345,7 +498,7 @@ program
       if (options.adminLogin) {
         const password = options.adminPasswordFile
           ? readFileSync(options.adminPasswordFile, 'utf8').trim()
-          : process.env.ODOO_ADMIN_PASSWORD;
+          : readVariable(process.env, 'ODOO_ADMIN_PASSWORD');
         if (!password)
           throw new ConfigError(
             '--admin-login needs the password in ODOO_ADMIN_PASSWORD or --admin-password-file',
@@ -405,7 +558,53 @@ program
     }),
   );
 
+program
+  .command('config')
+  .description('about the configuration: --env-table prints the table of its environment variables')
+  .option('--env-table', 'print every PAYLINK_ variable, its key, type and default as Markdown')
+  .action((options: { envTable?: boolean }) => {
+    if (!options.envTable) throw new InvalidArgumentError('give --env-table');
+    process.stdout.write(configTable());
+  });
+
+program
+  .command('doctor')
+  .description(
+    'check every piece of the setup (config, Odoo, rights, journals, gateways, webhooks, public URL, SMTP, store, clock) and print the fix for each problem; exit 0 when all pass',
+  )
+  .option('--json', 'print the results as a JSON array')
+  .action(async (options: { json?: boolean }) => {
+    let loaded: ReturnType<typeof setup>;
+    try {
+      loaded = setup(program, true);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      // A config that does not load is the one check that stops the others (exit 78, as everywhere).
+      const report = doctorReport([configFailure(redactor.text(error.message))], options);
+      console.log(report.text);
+      process.exitCode = 78;
+      return;
+    }
+    const { config, log } = loaded;
+    try {
+      const results = await runDoctor(config, { log });
+      const report = doctorReport(results, { ...options, colour: wantsColour(process.stdout) });
+      console.log(report.text);
+      process.exitCode = report.exitCode;
+    } finally {
+      await log.close();
+    }
+  });
+
 program.parseAsync().catch((error: unknown) => {
+  if (error instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0.
+    if (error.exitCode === 0) return;
+    if (!usageReported) console.error(`odoo-paylink: ${error.message}`);
+    process.exitCode = 64;
+    setTimeout(() => process.exit(), 1_000).unref();
+    return;
+  }
   const message = redactor.text(error instanceof Error ? error.message : String(error));
   console.error(
     error instanceof ConfigError ? `configuration error: ${message}` : `odoo-paylink: ${message}`,

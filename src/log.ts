@@ -69,8 +69,26 @@ const pretty = winston.format.printf((info) => {
 export interface LogOptions {
   level: 'error' | 'warn' | 'info' | 'debug';
   format: 'pretty' | 'json';
-  /** Extra destination, used by tests to capture records. */
-  stream?: NodeJS.WritableStream;
+  /**
+   * Where records go: a stream (tests; the CLI's stderr), or 'split', the daemon's: info and
+   * debug to stdout, warnings and errors to stderr, so PM2's and systemd's error logs hold only
+   * what needs a look.
+   */
+  stream?: NodeJS.WritableStream | 'split';
+}
+
+/**
+ * Colour codes only for a terminal, and never with NO_COLOR set (https://no-color.org): in a pipe,
+ * a file or PM2's log they are noise.
+ */
+export function colourFor(
+  stream: NodeJS.WritableStream | 'split' | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  const isTTY = (target: unknown) => (target as { isTTY?: boolean } | undefined)?.isTTY === true;
+  if (stream === 'split') return isTTY(process.stdout) && isTTY(process.stderr);
+  return isTTY(stream ?? process.stdout);
 }
 
 export function createLogger(options: LogOptions): Logger & { close(): Promise<void> } {
@@ -80,13 +98,16 @@ export function createLogger(options: LogOptions): Logger & { close(): Promise<v
       : winston.format.combine(
           redact(),
           winston.format.timestamp({ format: 'HH:mm:ss.SSS' }),
-          winston.format.colorize({ level: process.stdout.isTTY === true }),
+          // Left out rather than given level: false, which logform's colorize ignores.
+          ...(colourFor(options.stream) ? [winston.format.colorize({ level: true })] : []),
           pretty,
         );
   const transports: winston.transport[] = [
-    options.stream
-      ? new winston.transports.Stream({ stream: options.stream })
-      : new winston.transports.Console(),
+    options.stream === 'split'
+      ? new winston.transports.Console({ stderrLevels: ['error', 'warn'] })
+      : options.stream
+        ? new winston.transports.Stream({ stream: options.stream })
+        : new winston.transports.Console(),
   ];
   const root = winston.createLogger({ level: options.level, format, transports });
   return Object.assign(wrap(root), {

@@ -1,42 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
+import { envVariables, LEGACY_ENV, loadDotEnv, readVariable, typedValue } from './env.js';
 import { type Config, configSchema } from './schema.js';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
 }
-
-/** Environment variables that override file values; secrets belong here rather than in files. */
-const ENV_KEYS: ReadonlyArray<[string, readonly string[]]> = [
-  ['ODOO_URL', ['odoo', 'url']],
-  ['ODOO_DB', ['odoo', 'db']],
-  ['ODOO_LOGIN', ['odoo', 'login']],
-  ['ODOO_PASSWORD', ['odoo', 'password']],
-  ['ODOO_API_KEY', ['odoo', 'apiKey']],
-  ['MYTPE_BASE_URL', ['gateways', 'mytpe', 'baseUrl']],
-  ['MYTPE_API_KEY', ['gateways', 'mytpe', 'apiKey']],
-  ['MYTPE_API_SECRET', ['gateways', 'mytpe', 'apiSecret']],
-  ['MYTPE_WEBHOOK_SECRET', ['gateways', 'mytpe', 'webhookSecret']],
-  // The other gateways' env vars fill their "default" account; more accounts use "$env:NAME".
-  ['TILOPAY_BASE_URL', ['gateways', 'tilopay', 'baseUrl']],
-  ['TILOPAY_API_KEY', ['gateways', 'tilopay', 'accounts', 'default', 'apiKey']],
-  ['TILOPAY_API_USER', ['gateways', 'tilopay', 'accounts', 'default', 'apiUser']],
-  ['TILOPAY_API_PASSWORD', ['gateways', 'tilopay', 'accounts', 'default', 'apiPassword']],
-  ['TENDOPAY_BASE_URL', ['gateways', 'tendopay', 'baseUrl']],
-  ['TENDOPAY_CLIENT_ID', ['gateways', 'tendopay', 'accounts', 'default', 'clientId']],
-  ['TENDOPAY_CLIENT_SECRET', ['gateways', 'tendopay', 'accounts', 'default', 'clientSecret']],
-  ['MPCHAT_BASE_URL', ['gateways', 'mpchat', 'baseUrl']],
-  ['MPCHAT_KEY_ID', ['gateways', 'mpchat', 'accounts', 'default', 'keyId']],
-  ['MPCHAT_SECRET', ['gateways', 'mpchat', 'accounts', 'default', 'secret']],
-  ['MPCHAT_WEBHOOK_SECRET', ['gateways', 'mpchat', 'accounts', 'default', 'webhookSecret']],
-  ['PAYLINK_DB', ['store', 'path']],
-  ['PAYLINK_PUBLIC_URL', ['http', 'publicUrl']],
-  ['PAYLINK_PAY_SECRET', ['http', 'paySecret']],
-  ['SMTP_PASSWORD', ['mail', 'smtp', 'auth', 'pass']],
-  ['LOG_LEVEL', ['log', 'level']],
-  ['LOG_FORMAT', ['log', 'format']],
-];
 
 type JsonObject = { [key: string]: unknown };
 
@@ -44,7 +14,7 @@ function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function setPath(target: JsonObject, keys: readonly string[], value: string): void {
+function setPath(target: JsonObject, keys: readonly string[], value: unknown): void {
   let node = target;
   for (const key of keys.slice(0, -1)) {
     const next = node[key];
@@ -78,7 +48,7 @@ function substituteEnv(
     if (typeof value === 'string') {
       const name = ENV_REFERENCE.exec(value)?.[1];
       if (!name) continue;
-      const found = env[name];
+      const found = readVariable(env, name);
       if (found === undefined || found === '') missing.push({ at: here, name });
       else (node as Record<string | number, unknown>)[key] = found;
     } else if (Array.isArray(value) || isObject(value)) {
@@ -128,7 +98,7 @@ export interface UnknownKey {
  * shape taken off (optional, nullable, default, catch, readonly, pipe, lazy) and unions spread.
  * Refinements are checks on the schema itself in zod 4, so they need no unwrapping.
  */
-function leaves(schema: z.core.$ZodType, seen: Set<z.core.$ZodType> = new Set()): z.core.$ZodType[] {
+export function leaves(schema: z.core.$ZodType, seen: Set<z.core.$ZodType> = new Set()): z.core.$ZodType[] {
   if (seen.has(schema)) return [];
   seen.add(schema);
   const def = (schema as z.core.$ZodTypes)._zod.def;
@@ -255,8 +225,32 @@ export function formatUnknownKeys(keys: readonly UnknownKey[]): string {
 export interface LoadOptions {
   /** Explicit config file (--config or PAYLINK_CONFIG); otherwise config/local.json when it exists. */
   file?: string | undefined;
+  /** Where variables are read; `.env` fills in the names it lacks. */
   env?: NodeJS.ProcessEnv;
   cwd?: string;
+  /** Load `<cwd>/.env` when present (default true). */
+  dotEnv?: boolean;
+}
+
+/** The variables of every key, computed once: the schema does not change at run time. */
+let variables: ReturnType<typeof envVariables> | undefined;
+
+/**
+ * Sets the keys the environment gives over the file's: the older names first, then the
+ * PAYLINK_ ones, so the name derived from the key wins when both are set.
+ */
+function applyEnv(raw: JsonObject, env: NodeJS.ProcessEnv): void {
+  variables ??= envVariables(configSchema);
+  const kinds = new Map(variables.map((variable) => [variable.path.join('.'), variable.kind]));
+  for (const [name, keys] of LEGACY_ENV) {
+    const text = readVariable(env, name);
+    const kind = kinds.get(keys.join('.')) ?? 'string';
+    if (text !== undefined && text !== '') setPath(raw, keys, typedValue({ name, kind }, text));
+  }
+  for (const variable of variables) {
+    const text = readVariable(env, variable.name);
+    if (text !== undefined && text !== '') setPath(raw, variable.path, typedValue(variable, text));
+  }
 }
 
 export interface LoadedConfig {
@@ -268,15 +262,14 @@ export interface LoadedConfig {
 export function loadConfig(options: LoadOptions = {}): LoadedConfig {
   const env = options.env ?? process.env;
   const cwd = options.cwd ?? process.cwd();
+  // First, so .env may name the config file too.
+  if (options.dotEnv !== false) loadDotEnv(env, cwd);
   const explicit = options.file ?? env.PAYLINK_CONFIG;
   const candidate = explicit ? path.resolve(cwd, explicit) : path.resolve(cwd, 'config/local.json');
   if (explicit && !existsSync(candidate)) throw new ConfigError(`config file not found: ${candidate}`);
   const raw: JsonObject = existsSync(candidate) ? readJson(candidate) : {};
   const source = existsSync(candidate) ? candidate : 'defaults (no config file)';
-  for (const [name, keys] of ENV_KEYS) {
-    const value = env[name];
-    if (value !== undefined && value !== '') setPath(raw, keys, value);
-  }
+  applyEnv(raw, env);
   const missingEnv = substituteEnv(raw, env, []);
   if (missingEnv.length > 0) {
     throw new ConfigError(

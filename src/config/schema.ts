@@ -265,6 +265,10 @@ const httpSchema = z.object({
   /** Where the webhook endpoint listens; put a TLS reverse proxy in front (gateways require HTTPS). */
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8089),
+  /** The admin interface (/metrics): loopback by default, never the public one. */
+  adminHost: z.string().default('127.0.0.1'),
+  /** Its port; 0 turns it off. */
+  adminPort: z.number().int().min(0).max(65535).default(9464),
   /**
    * The daemon's https address behind its reverse proxy, e.g. https://pay.example.com. With it,
    * every invoice has one pay address, <publicUrl>/pay/<token>, valid for the invoice's life:
@@ -336,6 +340,11 @@ const reconcileSchema = z.object({
   schedule: z.union([cronExpression, z.literal('')]).default('0 30 2 * * *'),
   /** How many days back the nightly run looks. */
   windowDays: z.number().int().min(1).max(90).default(3),
+  /**
+   * Where `reconcile` (from cron) mails its report when discrepancies remain for a person, through
+   * mail.smtp; `--mail-report <address>` does the same for one run.
+   */
+  reportTo: z.email({ message: 'must be an email address, e.g. "accounts@example.com"' }).optional(),
 });
 
 const logSchema = z.object({
@@ -350,6 +359,17 @@ const sandboxSchema = z.object({
   payShare: z.number().min(0).max(1).default(0.7),
   invoices: z.number().int().min(0).max(10_000).default(6),
 });
+
+/**
+ * On SIGINT/SIGTERM the daemon takes no new work, lets the passes in flight finish for graceMs,
+ * then aborts their Odoo and gateway calls (SHUTDOWN_ABORT_MS more at most): it is gone within
+ * graceMs + SHUTDOWN_ABORT_MS, which PM2's kill_timeout and systemd's TimeoutStopSec must exceed.
+ */
+const shutdownSchema = z.object({
+  graceMs: z.number().int().min(0).max(600_000).default(20_000),
+});
+/** How long the aborted passes get to write down where they stopped, after the grace period. */
+export const SHUTDOWN_ABORT_MS = 5_000;
 
 export const configSchema = z
   .object({
@@ -383,6 +403,7 @@ export const configSchema = z
     reconcile: reconcileSchema.default(reconcileSchema.parse({})),
     log: logSchema.default(logSchema.parse({})),
     sandbox: sandboxSchema.default(sandboxSchema.parse({})),
+    shutdown: shutdownSchema.default(shutdownSchema.parse({})),
   })
   .superRefine((config, ctx) => {
     if (!config.odoo) return;
@@ -443,6 +464,13 @@ export const configSchema = z
         path: ['http', 'paySecret'],
         message:
           'must be set when http.publicUrl is (env PAYLINK_PAY_SECRET, e.g. from `openssl rand -hex 32`)',
+      });
+    }
+    if (config.reconcile.reportTo && !config.mail.smtp) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reconcile', 'reportTo'],
+        message: 'is mailed through mail.smtp, which is not configured',
       });
     }
     const ids = config.companies.map((company) => company.odooCompanyId);

@@ -2,6 +2,7 @@ import type { Config } from '../config/schema.js';
 import type { Gateway } from './gateway.js';
 import { createMpChatGateway } from './mpchat/gateway.js';
 import { createMyTpeGateway } from './mytpe/gateway.js';
+import { type GatewayCall, observedFetch } from './observed-fetch.js';
 import { createTendoPayGateway } from './tendopay/gateway.js';
 import { createTiloPayGateway } from './tilopay/gateway.js';
 
@@ -16,7 +17,11 @@ export function createGateways(
   storedSecrets: Readonly<Record<string, Readonly<Record<string, string>>>> = {},
   /** The daemon's clock: order lifetimes and signature freshness are judged on it. */
   now: () => number = Date.now,
+  /** Told of every HTTP call each gateway makes (metrics). */
+  onCall?: (call: GatewayCall) => void,
 ): Map<string, Gateway> {
+  const fetchOf = (gateway: string): typeof fetch | undefined =>
+    onCall ? observedFetch(gateway, fetchImpl ?? ((input, init) => fetch(input, init)), onCall) : fetchImpl;
   const gateways = new Map<string, Gateway>();
   const { mytpe, tilopay, tendopay, mpchat } = config.gateways;
   if (mytpe) {
@@ -31,7 +36,7 @@ export function createGateways(
           byInstance: { ...storedSecrets.mytpe, ...mytpe.webhookSecrets },
           shared: mytpe.webhookSecret,
         },
-        fetch: fetchImpl,
+        fetch: fetchOf('mytpe'),
       }),
     );
   }
@@ -44,7 +49,7 @@ export function createGateways(
         currencies: tilopay.currencies,
         orderTtlMs: tilopay.orderTtlMinutes * 60_000,
         timeoutMs: tilopay.timeoutMs,
-        fetch: fetchImpl,
+        fetch: fetchOf('tilopay'),
         now,
       }),
     );
@@ -58,7 +63,7 @@ export function createGateways(
         orderTtlMs: tendopay.orderTtlHours * 3_600_000,
         centavos: tendopay.centavos,
         timeoutMs: tendopay.timeoutMs,
-        fetch: fetchImpl,
+        fetch: fetchOf('tendopay'),
         now,
       }),
     );
@@ -82,7 +87,7 @@ export function createGateways(
         invoiceCurrencies: mpchat.invoiceCurrencies,
         webhookSigning: mpchat.webhookSigning,
         timeoutMs: mpchat.timeoutMs,
-        fetch: fetchImpl,
+        fetch: fetchOf('mpchat'),
         now,
       }),
     );

@@ -16,9 +16,17 @@ export type ReadinessReason =
   | 'odoo_unknown_database'
   | 'odoo_fields_missing'
   | 'odoo_identity_missing'
-  | 'odoo_unavailable';
+  | 'odoo_unavailable'
+  | 'gateway_unavailable'
+  | 'store_unavailable';
 
-export type Readiness = { ok: true } | { ok: false; reason: ReadinessReason };
+/** Not ready: the first reason, and all of them when several hold (Odoo, gateways, store). */
+export type Readiness =
+  | { ok: true }
+  | { ok: false; reason: ReadinessReason; reasons?: readonly ReadinessReason[] };
+
+/** What a webhook delivery came to, for metrics. */
+export type WebhookVerdict = 'accepted' | 'duplicate' | 'bad_signature' | 'malformed' | 'unknown_gateway';
 
 export interface HttpServerDeps {
   readonly gateways: ReadonlyMap<string, Gateway>;
@@ -34,6 +42,8 @@ export interface HttpServerDeps {
   readonly ready: () => Readiness;
   /** Largest webhook body accepted (bytes). */
   readonly bodyLimit?: number;
+  /** Told of every webhook delivery's verdict (metrics). */
+  readonly onWebhook?: (gateway: string, verdict: WebhookVerdict) => void;
   /** The pay page (`GET /pay/<token>`), when http.publicUrl is configured. */
   readonly payPage?: {
     open(token: string): Promise<PayPageAnswer>;
@@ -85,7 +95,12 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
     const ready = deps.ready();
     return ready.ok
       ? { status: 'ready' }
-      : reply.code(503).send({ status: 'not_ready', reason: ready.reason });
+      : reply.code(503).send({
+          status: 'not_ready',
+          reason: ready.reason,
+          // All of them only when several hold: the one-reason answer stays as it always was.
+          ...(ready.reasons && ready.reasons.length > 1 ? { reasons: ready.reasons } : {}),
+        });
   });
 
   const payPage = deps.payPage;
@@ -119,13 +134,17 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
   app.post<{ Params: { gateway: string } }>('/webhooks/:gateway', async (request, reply) => {
     const gateway = deps.gateways.get(request.params.gateway);
     const webhooks = gateway?.webhooks;
+    const verdict = (value: WebhookVerdict) => deps.onWebhook?.(request.params.gateway, value);
     if (!gateway || !webhooks) {
+      // Any name may be POSTed here: only known gateways get a label of their own.
+      deps.onWebhook?.('unknown', 'unknown_gateway');
       return reply.code(404).send({ error: 'not_found', message: 'no webhook endpoint for this gateway' });
     }
     const rawBody = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
     const delivery = { rawBody, headers: request.headers, receivedAt: new Date(deps.now()) };
     const checked = checkDelivery(webhooks, gateway, delivery, deps);
     if (!checked.ok && checked.status === 401) {
+      verdict('bad_signature');
       log.warn(
         `SECURITY: rejected a ${gateway.displayName} webhook (${checked.reason}); nothing was stored`,
         {
@@ -136,11 +155,13 @@ export function createHttpServer(deps: HttpServerDeps): FastifyInstance {
       return reply.code(401).send({ error: 'unauthorized', message: 'signature check failed' });
     }
     if (!checked.ok) {
+      verdict('malformed');
       log.warn(`rejected a signed ${gateway.displayName} webhook with a malformed body: ${checked.reason}`);
       return reply.code(400).send({ error: 'bad_request', message: checked.reason });
     }
     const { event } = checked;
     const stored = deps.events.record(gateway.id, event, rawBody.toString('utf8'), deps.now());
+    verdict(stored ? 'accepted' : 'duplicate');
     const level = event.concernsPayment ? 'info' : 'debug';
     log[level](`${stored ? 'received' : 'already had'} ${gateway.displayName} webhook ${event.type}`, {
       event: event.id,

@@ -12,6 +12,8 @@ export type OdooProtocol = 'jsonrpc' | 'json2' | 'xmlrpc';
 export interface ConnectOptions {
   log: Logger;
   fetch?: typeof fetch;
+  /** The daemon's stop signal: aborts the calls in flight once the shutdown grace is over. */
+  signal?: AbortSignal | undefined;
 }
 
 type TransportConfig = Pick<OdooConfig, 'url' | 'timeoutMs' | 'protocol' | 'apiKey'>;
@@ -24,6 +26,7 @@ function build(protocol: OdooProtocol, config: TransportConfig, options: Connect
     url: config.url,
     timeoutMs: config.timeoutMs,
     ...(options.fetch ? { fetch: options.fetch } : {}),
+    signal: options.signal,
   };
   switch (protocol) {
     case 'json2':

@@ -124,6 +124,8 @@ export interface Json2Options {
   url: string;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** The daemon's stop signal (see exchange()). */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -236,7 +238,7 @@ export class Json2Transport implements OdooTransport {
         // 18.0 answers /json/2 with a redirect to its login page: that means "no JSON-2 here".
         redirect: 'manual',
       },
-      { label, timeoutMs },
+      { label, timeoutMs, signal: this.options.signal },
     );
     if (response.status >= 300 && response.status < 400) {
       throw new OdooError(

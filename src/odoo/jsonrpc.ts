@@ -24,6 +24,8 @@ export interface JsonRpcOptions {
   url: string;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** The daemon's stop signal (see exchange()). */
+  signal?: AbortSignal | undefined;
 }
 
 /** `POST /jsonrpc` (Odoo 8 to 21). Stateless: every call carries db, uid and password. */
@@ -54,7 +56,7 @@ export class JsonRpcTransport extends ServiceCallTransport {
         headers: { 'content-type': 'application/json', accept: 'application/json' },
         body: JSON.stringify({ jsonrpc: '2.0', method: 'call', id, params: { service, method, args } }),
       },
-      { label, timeoutMs },
+      { label, timeoutMs, signal: this.options.signal },
     );
     if (!response.ok) throw httpStatusError(response.status, label, text);
     let body: unknown;

@@ -19,6 +19,8 @@ export interface XmlRpcOptions {
   url: string;
   timeoutMs: number;
   fetch?: typeof fetch;
+  /** The daemon's stop signal (see exchange()). */
+  signal?: AbortSignal | undefined;
 }
 
 /** Odoo's /xmlrpc/2 fault codes (addons/rpc/controllers/xmlrpc.py, base/controllers/rpc.py before 19). */
@@ -95,7 +97,7 @@ export class XmlRpcTransport extends ServiceCallTransport {
         headers: { 'content-type': 'text/xml', accept: 'text/xml' },
         body: encodeMethodCall(method, params),
       },
-      { label, timeoutMs },
+      { label, timeoutMs, signal: this.options.signal },
     );
     if (!response.ok) throw httpStatusError(response.status, label, text);
     let decoded: Awaited<ReturnType<typeof decodeMethodResponse>>;

@@ -2,6 +2,7 @@ import type { App } from '../app.js';
 import type { PublishScope } from '../domain/invoice.js';
 import { storedAlerts } from '../pipeline/alerts.js';
 import type { PublishPreview } from '../pipeline/passes.js';
+import { describeDaemon, type StatusReport } from './status-report.js';
 
 function time(ms: number): string {
   return new Date(ms).toISOString().replace('T', ' ').slice(0, 19);
@@ -10,9 +11,10 @@ function time(ms: number): string {
 /** The one-screen status an admin reads: links per state, what needs a person, emails, webhooks, passes. */
 export function formatStatus(
   app: Pick<App, 'links' | 'runs' | 'events' | 'mail' | 'notes' | 'notices' | 'settings'>,
-  options: { runs: boolean },
+  options: { runs: boolean; daemon?: StatusReport['daemon'] },
 ): string {
   const lines: string[] = [];
+  if (options.daemon) lines.push(describeDaemon(options.daemon), '');
   const alerts = storedAlerts(app.settings);
   if (alerts.length > 0) {
     lines.push('ALERTS (work paused until fixed)');

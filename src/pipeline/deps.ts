@@ -13,6 +13,7 @@ import type { Alerts } from './alerts.js';
 import type { NoteStrings } from './notes.js';
 import type { CompanyContact, InvoiceLedger } from './ports.js';
 import type { ReminderSchedule } from './reminders.js';
+import type { StepOutcome } from './steps.js';
 
 /** One Odoo company served by the daemon and the gateway account its invoices are paid through. */
 export interface CompanyRoute {
@@ -61,6 +62,17 @@ export interface PipelineHooks {
   onResendRequested?(link: LinkRow, context: { invoice: Invoice; company: CompanyContact }): void;
 }
 
+/**
+ * What the pipeline tells an onlooker (metrics) without knowing it: called after the fact,
+ * outside any transaction, and never allowed to change what happens.
+ */
+export interface PipelineObserver {
+  /** What one advance of a link did, in order (`row` as claimed: its gateway and amount). */
+  linkAdvanced?(row: LinkRow, outcomes: readonly StepOutcome[]): void;
+  /** A pass ended: its kind (publish, confirm, events, …), how it ended and how long it took. */
+  passFinished?(kind: string, outcome: 'ok' | 'partial' | 'failed', durationMs: number): void;
+}
+
 export interface PipelineDeps {
   readonly db: Db;
   readonly ledger: InvoiceLedger;
@@ -81,6 +93,7 @@ export interface PipelineDeps {
   /** Identifies this process's leases (host/pid/nonce). */
   readonly owner: string;
   readonly hooks?: PipelineHooks;
+  readonly observer?: PipelineObserver;
   /** The invoice's stable pay address (the pay page), when http.publicUrl is set. */
   readonly payAddress?: (invoiceId: number) => string;
   /** The daemon's return and notice addresses for a gateway, when http.publicUrl is set. */

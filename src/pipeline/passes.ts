@@ -7,7 +7,8 @@ import type { LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
 import { notes as noteTexts } from './notes.js';
 import { type InvoiceCursor, SenderEmailMissingError } from './ports.js';
-import { type ReconcileReport, reconcile } from './reconcile.js';
+import { type ReconcileOptions, type ReconcileReport, reconcile } from './reconcile.js';
+import { type ReconcileLockOptions, withReconcileLock } from './reconcile-lock.js';
 import { InvoiceRequests } from './requests.js';
 import { backoffDelay, classifyFailure } from './retry.js';
 import { HaltError, LinkSteps, odooDateTime, type StepOutcome } from './steps.js';
@@ -284,6 +285,19 @@ export class Pipeline {
    * same steps as polling. Events for links we do not know are kept and reported.
    */
   async processEvents(): Promise<{ processed: number; unknown: number; postponed: number }> {
+    const { now, observer } = this.deps;
+    const startedAt = now();
+    try {
+      const result = await this.handleEvents();
+      observer?.passFinished?.('events', 'ok', now() - startedAt);
+      return result;
+    } catch (error) {
+      observer?.passFinished?.('events', 'failed', now() - startedAt);
+      throw error;
+    }
+  }
+
+  private async handleEvents(): Promise<{ processed: number; unknown: number; postponed: number }> {
     const { events, links, now, log } = this.deps;
     const result = { processed: 0, unknown: 0, postponed: 0 };
     for (;;) {
@@ -338,8 +352,21 @@ export class Pipeline {
     return result;
   }
 
-  /** Compares the gateways' payments with Odoo over a window; records the run. */
-  async reconcile(window: { since: Date; until: Date }, options: { fix: boolean }): Promise<ReconcileReport> {
+  /**
+   * Compares the gateways' payments with Odoo over a window; records the run. One run per store
+   * at a time (the daemon's nightly one, cron's): ReconcileLockedError when another holds it.
+   */
+  reconcile(
+    window: { since: Date; until: Date },
+    options: ReconcileOptions & ReconcileLockOptions,
+  ): Promise<ReconcileReport> {
+    return withReconcileLock(this.deps.db.name, () => this.reconcileLocked(window, options), options);
+  }
+
+  private async reconcileLocked(
+    window: { since: Date; until: Date },
+    options: ReconcileOptions,
+  ): Promise<ReconcileReport> {
     const { runs, now, log } = this.deps;
     const runId = runs.start('reconcile', now());
     try {
@@ -668,17 +695,20 @@ export class Pipeline {
     summary: PassSummary,
     body: () => Promise<void>,
   ): Promise<PassSummary> {
-    const { runs, now, log } = this.deps;
-    const runId = runs.start(kind, now());
+    const { runs, now, log, observer } = this.deps;
+    const startedAt = now();
+    const runId = runs.start(kind, startedAt);
     try {
       await body();
       const partial = summary.failed > 0 || summary.retrying > 0 || summary.companiesFailed > 0;
       runs.finish(runId, partial ? 'partial' : 'ok', summary, now());
+      observer?.passFinished?.(kind, partial ? 'partial' : 'ok', now() - startedAt);
       return summary;
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (error instanceof HaltError) summary.halted = message;
       runs.finish(runId, 'failed', { ...summary, error: message }, now());
+      observer?.passFinished?.(kind, 'failed', now() - startedAt);
       if (!(error instanceof HaltError))
         log.error(`${kind} pass stopped: ${message}; it will run again on schedule`);
       throw error;

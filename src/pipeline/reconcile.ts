@@ -40,6 +40,22 @@ export interface ReconcileReport {
   readonly limits: readonly string[];
 }
 
+/** How far a run is, for a progress line: payments seen at the gateways, checked, and registered by --fix. */
+export interface ReconcileProgress {
+  /** Links read one by one at a gateway that cannot list payments, of those to read. */
+  readonly linksRead: number;
+  readonly linksToRead: number;
+  readonly checked: number;
+  readonly total: number;
+  readonly fixed: number;
+}
+
+export interface ReconcileOptions {
+  readonly fix: boolean;
+  /** Called after each payment is checked. */
+  readonly onProgress?: (progress: ReconcileProgress) => void;
+}
+
 function amountText(amount: Money | null): string | null {
   return amount ? describeMoney(amount) : null;
 }
@@ -52,9 +68,11 @@ export async function reconcile(
   deps: PipelineDeps,
   steps: LinkSteps,
   window: { since: Date; until: Date },
-  options: { fix: boolean },
+  options: ReconcileOptions,
 ): Promise<ReconcileReport> {
   const { links, ledger, companies } = deps;
+  const progress = { linksRead: 0, linksToRead: 0, checked: 0, total: 0, fixed: 0 };
+  const tell = () => options.onProgress?.({ ...progress });
   const discrepancies: Discrepancy[] = [];
   let gatewayPayments = 0;
   let matched = 0;
@@ -83,13 +101,22 @@ export async function reconcile(
         payments.push(...(await gateway.listPayments(window, { currency, decimals }, accounts)));
     } else {
       const rows = links.checkableBetween(gateway.id, window.since.getTime(), window.until.getTime());
-      payments.push(...(await paymentsOfLinks(deps, steps, rows)));
+      progress.linksToRead += rows.length;
+      payments.push(
+        ...(await paymentsOfLinks(deps, steps, rows, () => {
+          progress.linksRead++;
+          tell();
+        })),
+      );
       limits.push(
         `${gateway.displayName} cannot list payments: the ${rows.length} links of the window were read one by one, so a payment on a link the state store does not know cannot be seen${gateway.reconcileBlindSpot ? `; ${gateway.reconcileBlindSpot}` : ''}`,
       );
     }
+    progress.total += payments.filter((payment) => payment.status === 'completed').length;
     for (const payment of payments) {
       if (payment.status !== 'completed') continue;
+      progress.checked++;
+      tell();
       gatewayPayments++;
       seenTransactions.add(`${gateway.id}:${payment.transactionId}`);
       const row =
@@ -139,7 +166,9 @@ export async function reconcile(
         continue;
       }
       const after = options.fix ? await fixRow(steps, links.byId(row.id) ?? row) : row;
-      discrepancies.push(classify(after, row, base, where, options.fix));
+      const found = classify(after, row, base, where, options.fix);
+      discrepancies.push(found);
+      if (found.fixed) progress.fixed++;
     }
   }
 
@@ -227,9 +256,11 @@ async function paymentsOfLinks(
   deps: PipelineDeps,
   steps: LinkSteps,
   rows: readonly LinkRow[],
+  onRead: () => void,
 ): Promise<GatewayPaymentRecord[]> {
   const payments: GatewayPaymentRecord[] = [];
   for (const row of rows) {
+    onRead();
     const route = deps.companies.find((company) => company.companyId === row.companyId);
     if (!route || !row.linkId) continue;
     const linkId = row.linkId;

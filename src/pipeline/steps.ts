@@ -165,15 +165,18 @@ export class LinkSteps {
     const { links, owner, now, settings } = this.deps;
     const claimed = links.claim(row.id, owner, now(), settings.leaseMs);
     if (!claimed) return ['busy'];
+    let outcomes: StepOutcome[];
     try {
-      return await this.run(claimed, hint ?? {});
+      outcomes = await this.run(claimed, hint ?? {});
     } catch (error) {
       // A halt stops the whole pass; anything else is this link's failure.
       if (error instanceof HaltError) throw error;
-      return [this.fail(claimed, error)];
+      outcomes = [this.fail(claimed, error)];
     } finally {
       links.release(row.id, owner);
     }
+    this.deps.observer?.linkAdvanced?.(claimed, outcomes);
+    return outcomes;
   }
 
   private async run(row: LinkRow, hint: StepHint): Promise<StepOutcome[]> {

@@ -465,6 +465,15 @@ export class LinkRepository {
     return this.statements.counts.all();
   }
 
+  /** When the oldest link still waiting for its customer (state open) was made, if any. */
+  oldestOpenCreatedAt(): number | undefined {
+    return (
+      this.db
+        .prepare<[], { at: number | null }>(`SELECT MIN(created_at) AS at FROM links WHERE state = 'open'`)
+        .get()?.at ?? undefined
+    );
+  }
+
   recentFailures(limit: number): LinkRow[] {
     return this.statements.failures.all(limit).map(toRow);
   }

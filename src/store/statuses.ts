@@ -73,7 +73,7 @@ function toRow(raw: RawStatusRow): InvoiceStatusRow {
 export class InvoiceStatusRepository {
   private readonly statements;
 
-  constructor(db: Db) {
+  constructor(private readonly db: Db) {
     this.statements = {
       get: db.prepare<[number], RawStatusRow>(`SELECT ${COLUMNS} FROM invoice_statuses WHERE invoice_id = ?`),
       upsert: db.prepare(
@@ -169,6 +169,17 @@ export class InvoiceStatusRepository {
 
   attentionCount(): number {
     return this.statements.attentionCount.get()?.count ?? 0;
+  }
+
+  /** Statuses changed here and not yet shown on the invoice in Odoo (the sweep's queue). */
+  unshownCount(): number {
+    return (
+      this.db
+        .prepare<[], { count: number }>(
+          'SELECT COUNT(*) AS count FROM invoice_statuses WHERE shown_revision < revision',
+        )
+        .get()?.count ?? 0
+    );
   }
 }
 

@@ -187,9 +187,9 @@ export interface ChildExit {
 let spawnCounter = 0;
 
 /**
- * `node dist/cli.js <args>` with stdout and stderr captured whole. Log lines (JSON on stderr)
- * are parsed as they come; anything else on stderr is kept apart, since the daemon writes
- * nothing but JSON there when it is healthy.
+ * `node dist/cli.js <args>` with stdout and stderr captured whole. Log lines (JSON; `run` puts
+ * info on stdout, warnings and errors on stderr) are parsed as they come; anything else on
+ * stderr is kept apart, since the daemon writes nothing but JSON there when it is healthy.
  */
 export class ChildDaemon {
   readonly index = ++spawnCounter;
@@ -206,6 +206,7 @@ export class ChildDaemon {
   private readonly child: ChildProcess;
   private readonly listeners = new Set<(record: LogRecord) => void>();
   private pending = '';
+  private pendingStdout = '';
 
   constructor(
     readonly args: readonly string[],
@@ -218,10 +219,15 @@ export class ChildDaemon {
     });
     this.child.stdout?.setEncoding('utf8');
     this.child.stderr?.setEncoding('utf8');
+    // `run` logs info to stdout and warnings/errors to stderr: records are read from both.
     this.child.stdout?.on('data', (chunk: string) => {
       this.stdout += chunk;
+      this.pendingStdout = this.onLines(this.pendingStdout + chunk, undefined);
     });
-    this.child.stderr?.on('data', (chunk: string) => this.onStderr(chunk));
+    this.child.stderr?.on('data', (chunk: string) => {
+      this.stderr += chunk;
+      this.pending = this.onLines(this.pending + chunk, this.strayStderr);
+    });
     this.exited = new Promise<ChildExit>((resolve) => {
       // 'close' waits for the pipes too, so every line written before death has been read.
       this.child.once('close', (code, signal) => {
@@ -281,11 +287,10 @@ export class ChildDaemon {
     await this.exited;
   }
 
-  private onStderr(chunk: string): void {
-    this.stderr += chunk;
-    const text = this.pending + chunk;
+  /** Parses the complete lines of `text` as log records; returns the incomplete rest. */
+  private onLines(text: string, stray: string[] | undefined): string {
     const lines = text.split('\n');
-    this.pending = lines.pop() ?? '';
+    const rest = lines.pop() ?? '';
     for (const line of lines) {
       if (line.trim() === '') continue;
       let record: LogRecord | undefined;
@@ -303,12 +308,13 @@ export class ChildDaemon {
         record = undefined;
       }
       if (!record) {
-        this.strayStderr.push(line);
+        stray?.push(line);
         continue;
       }
       this.logs.push(record);
       for (const listener of [...this.listeners]) listener(record);
     }
+    return rest;
   }
 }
 

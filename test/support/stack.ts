@@ -194,12 +194,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           }
         : {}),
     },
+    // No admin interface (/metrics) unless a test asks: many apps run side by side.
     ...(gateway === 'mytpe'
-      ? {}
+      ? { http: { adminPort: 0 } }
       : {
           http: await (async () => {
             const port = await freePort();
             return {
+              adminPort: 0,
               port,
               publicUrl: `http://127.0.0.1:${port}`,
               paySecret: 'stack-pay-secret-0123456789abcdef0123456789',

@@ -1,28 +1,18 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type DaemonProcess, freePort, spawnDaemon } from '../support/daemon-process.js';
 import { type Stack, startStack } from '../support/stack.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let stack: Stack;
 let child: ChildProcess | undefined;
+let daemon: DaemonProcess;
 
 afterEach(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
   await stack?.close();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('refused Odoo credentials at start', () => {
   it('keep the daemon up and idle, with one login attempt, an alert and /readyz 503', async () => {
@@ -40,21 +30,10 @@ describe('refused Odoo credentials at start', () => {
         schedule: { publish: '* * * * * *', confirm: '* * * * * *', timezone: 'UTC' },
       }),
     );
-    let output = '';
-    child = spawn(process.execPath, ['dist/cli.js', 'run', '--config', configFile, '--log-format', 'json'], {
-      cwd: ROOT,
-      env: { ...process.env, PAYLINK_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const deadline = Date.now() + 20_000;
-    while (!output.includes('odoo-paylink is idle') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    daemon = spawnDaemon(configFile);
+    child = daemon.child;
+    await daemon.waitFor('odoo-paylink is idle');
+    const output = daemon.output();
     expect(output).toContain('ALERT: odoo-paylink is idle');
     // Several schedule ticks later it is still up and has not tried again.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
@@ -68,7 +47,7 @@ describe('refused Odoo credentials at start', () => {
     // The reason is a code: Odoo's refusal text (in the log) names the login and the database.
     expect(readyBody).not.toContain(stack.config.odoo!.login);
     expect(readyBody).not.toContain(stack.config.odoo!.db);
-    expect(output).not.toContain('not-the-password');
+    expect(daemon.output()).not.toContain('not-the-password');
 
     child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => child?.on('exit', resolve));
@@ -90,21 +69,10 @@ describe('Odoo not set up yet (fields missing) at start', () => {
         http: { host: '127.0.0.1', port },
       }),
     );
-    let output = '';
-    child = spawn(process.execPath, ['dist/cli.js', 'run', '--config', configFile, '--log-format', 'json'], {
-      cwd: ROOT,
-      env: { ...process.env, PAYLINK_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const deadline = Date.now() + 20_000;
-    while (!output.includes('odoo-paylink is idle') && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    daemon = spawnDaemon(configFile);
+    child = daemon.child;
+    await daemon.waitFor('odoo-paylink is idle');
+    const output = daemon.output();
     expect(output).toContain('setup-odoo');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(child.exitCode).toBeNull();

@@ -1,28 +1,18 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type DaemonProcess, freePort, ROOT, spawnDaemon } from '../support/daemon-process.js';
 import { type Stack, startStack } from '../support/stack.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 let stack: Stack;
 let child: ChildProcess | undefined;
+let daemon: DaemonProcess;
 
 afterEach(async () => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
   await stack?.close();
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** `odoo-paylink status --json` as an admin's script runs it: its exit code and its JSON. */
 function status(configFile: string): { code: number | null; report: { daemon: { state: string } } } {
@@ -45,21 +35,10 @@ describe('status --json against a real daemon', () => {
     );
     expect(status(configFile)).toMatchObject({ code: 2, report: { daemon: { state: 'not_running' } } });
 
-    let output = '';
-    child = spawn(process.execPath, ['dist/cli.js', 'run', '--config', configFile, '--log-format', 'json'], {
-      cwd: ROOT,
-      env: { ...process.env, PAYLINK_CONFIG: '' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    child.stderr?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-    });
-    const deadline = Date.now() + 20_000;
-    while (!output.includes('odoo-paylink is running') && Date.now() < deadline)
-      await new Promise((resolve) => setTimeout(resolve, 100));
+    daemon = spawnDaemon(configFile);
+    child = daemon.child;
+    await daemon.waitFor('odoo-paylink is running');
+    const output = daemon.output();
     expect(output).toContain('odoo-paylink is running');
 
     expect(status(configFile)).toMatchObject({ code: 0, report: { daemon: { state: 'running' } } });

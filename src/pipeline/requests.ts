@@ -113,8 +113,8 @@ export class InvoiceRequests {
         },
       );
     }
-    // "stop" is carried out by this very write: the invoice is then "do not send", and the next
-    // read of it archives its link like any excluded invoice's.
+    // "stop" also ticks "do not send" in this very write: with its link archived above, the
+    // invoice then gets no new one, like any excluded invoice.
     await ledger.clearRequest(invoice, { stop: raw === 'stop' && outcome === 'done' });
   }
 }

@@ -4,11 +4,13 @@
  * folder replace any file. `TemplateFolders` (that resolution, the strings, the `t` helper) also
  * serves the pay page (src/paypage/render.ts).
  */
+
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { z } from 'zod';
+import { fillPlaceholders } from '../domain/placeholders.js';
 import { formatAmount, formatDate } from './format.js';
 import { FALLBACK_LANGUAGE, resolveLanguage } from './language.js';
 import type { InvoiceEmail } from './model.js';
@@ -76,8 +78,8 @@ function translate(...args: unknown[]): string {
   const template = strings[key];
   if (typeof template !== 'string') return key;
   const hash = options.hash as Record<string, unknown>;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) => {
-    if (!Object.hasOwn(hash, name)) return whole;
+  return fillPlaceholders(template, (name) => {
+    if (!Object.hasOwn(hash, name)) return undefined;
     const value = hash[name];
     return value === null || value === undefined ? '' : String(value);
   });

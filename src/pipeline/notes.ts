@@ -1,4 +1,5 @@
 import { describeMoney, type Money } from '../domain/money.js';
+import { fillPlaceholders } from '../domain/placeholders.js';
 
 /** The chatter notes an accountant reads on the invoice. Every value is escaped. */
 
@@ -27,24 +28,19 @@ const paragraph = (html: string) => `<p>${html}</p>`;
 export function fillNote(strings: NoteStrings, key: string, values: Record<string, NoteValue> = {}): string {
   const template = strings[key];
   if (template === undefined) return escapeHtml(key);
-  return template
-    .split(/(\{\w+\})/)
-    .map((part) => {
-      const name = /^\{(\w+)\}$/.exec(part)?.[1];
-      if (name === undefined || !Object.hasOwn(values, name)) return escapeHtml(part);
-      const value = values[name]!;
-      return typeof value === 'string' ? escapeHtml(value) : value.html;
-    })
-    .join('');
+  // Escaping leaves the braces alone, so the escaped template keeps its placeholders.
+  return fillPlaceholders(escapeHtml(template), (name) => {
+    if (!Object.hasOwn(values, name)) return undefined;
+    const value = values[name]!;
+    return typeof value === 'string' ? escapeHtml(value) : value.html;
+  });
 }
 
 /** The same for a plain-text Odoo field (a char, a feedback line): filled, not escaped. */
 export function plainText(strings: NoteStrings, key: string, values: Record<string, string> = {}): string {
   const template = strings[key];
   if (template === undefined) return key;
-  return template.replace(/\{(\w+)\}/g, (whole, name: string) =>
-    Object.hasOwn(values, name) ? values[name]! : whole,
-  );
+  return fillPlaceholders(template, (name) => (Object.hasOwn(values, name) ? values[name] : undefined));
 }
 
 const note = (kind: string, render: (strings: NoteStrings) => string): Note => ({ kind, render });

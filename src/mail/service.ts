@@ -2,12 +2,12 @@ import type { MailConfig, OdooConfig } from '../config/schema.js';
 import type { Invoice } from '../domain/invoice.js';
 import type { Logger } from '../log.js';
 import type { OdooClient } from '../odoo/client.js';
-import { type NoteStrings, noteMarker, notes as noteTexts } from '../pipeline/notes.js';
+import { linkNote, type Note, type NoteStrings, notes as noteTexts } from '../pipeline/notes.js';
 import type { CompanyContact } from '../pipeline/ports.js';
 import type { Db } from '../store/database.js';
 import type { LinkRepository, LinkRow } from '../store/links.js';
 import type { NoteRepository } from '../store/notes.js';
-import { type EmailKind, OutboxRepository } from '../store/outbox.js';
+import { type EmailKind, OutboxRepository, type OutboxRow } from '../store/outbox.js';
 import { invoicePdfFetcher } from './invoice-pdf.js';
 import { type InvoiceEmail, parseInvoiceEmailJson } from './model.js';
 import { EmailRenderer } from './render.js';
@@ -151,6 +151,16 @@ export function createMailService(options: {
         })
       : () => Promise.reject(new Error('PDF attachment disabled by mail.attachPdf'));
   const mailLog = log.child({ component: 'mail' });
+  // Through the notes queue like the pipeline's own notes.
+  const queueNote = (row: OutboxRow, note: Note) => {
+    const link = {
+      id: row.linkRowId,
+      companyId: row.companyId,
+      invoiceId: row.invoiceId,
+      reference: options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`,
+    };
+    options.notes.enqueue(linkNote(link, note, options.noteStrings(row.companyId)), now());
+  };
   const worker = new MailWorker({
     outbox,
     ...(transport ? { transport } : {}),
@@ -190,7 +200,6 @@ export function createMailService(options: {
       options.onReachable?.({ id: row.invoiceId, companyId: row.companyId }, true);
       // Sent by Odoo, the email itself is in the chatter: no note about it.
       if (viaOdoo) return;
-      const reference = options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`;
       const key =
         row.kind === 'reminder'
           ? 'noteEmailedReminder'
@@ -198,34 +207,12 @@ export function createMailService(options: {
             ? 'noteEmailedResend'
             : 'noteEmailedInvoice';
       const kind = `email_${row.id}`;
-      const note = noteTexts.emailed(kind, key, recipients, row.dedupeKey.split(':').at(-1));
-      options.notes.enqueue(
-        {
-          linkRowId: row.linkRowId,
-          companyId: row.companyId,
-          invoiceId: row.invoiceId,
-          kind,
-          marker: noteMarker(reference, kind),
-          body: note.render(options.noteStrings(row.companyId)),
-        },
-        now(),
-      );
+      queueNote(row, noteTexts.emailed(kind, key, recipients, row.dedupeKey.split(':').at(-1)));
     },
     // The accountant learns it on the invoice; the note goes through the notes queue like the others.
     notifyNoRecipient: async (row) => {
       options.onReachable?.({ id: row.invoiceId, companyId: row.companyId }, false);
-      const reference = options.links.byId(row.linkRowId)?.reference ?? `invoice-${row.invoiceId}`;
-      options.notes.enqueue(
-        {
-          linkRowId: row.linkRowId,
-          companyId: row.companyId,
-          invoiceId: row.invoiceId,
-          kind: 'no_email',
-          marker: noteMarker(reference, 'no_email'),
-          body: noteTexts.noEmail().render(options.noteStrings(row.companyId)),
-        },
-        now(),
-      );
+      queueNote(row, noteTexts.noEmail());
     },
   });
   const enqueue = (

@@ -1,5 +1,6 @@
 import { describeMoney, type Money } from '../domain/money.js';
 import { fillPlaceholders } from '../domain/placeholders.js';
+import type { NewNote } from '../store/notes.js';
 
 /** The chatter notes an accountant reads on the invoice. Every value is escaped. */
 
@@ -172,4 +173,20 @@ export function noteMarker(reference: string, kind: string): string {
 /** The Message-Id of a note about an invoice that has no link of ours. */
 export function invoiceNoteMarker(prefix: string, invoiceId: number, kind: string): string {
   return `<paylink.${prefix}-inv-${invoiceId}.${kind}@odoo-paylink>`;
+}
+
+/** The queued form of a note about a link, in the language of `strings`. */
+export function linkNote(
+  link: { id: number; companyId: number; invoiceId: number; reference: string },
+  note: Note,
+  strings: NoteStrings,
+): NewNote {
+  return {
+    linkRowId: link.id,
+    companyId: link.companyId,
+    invoiceId: link.invoiceId,
+    kind: note.kind,
+    marker: noteMarker(link.reference, note.kind),
+    body: note.render(strings),
+  };
 }

@@ -13,7 +13,7 @@ import {
 } from '../gateways/gateway.js';
 import type { LinkPatch, LinkRow } from '../store/links.js';
 import type { CompanyRoute, PipelineDeps } from './deps.js';
-import { invoiceNoteMarker, type Note, noteMarker, notes } from './notes.js';
+import { invoiceNoteMarker, linkNote, type Note, notes } from './notes.js';
 import type { LedgerPayment } from './ports.js';
 import { backoffDelay, classifyFailure } from './retry.js';
 import { InvoiceStatuses } from './statuses.js';
@@ -120,17 +120,7 @@ export class LinkSteps {
   }
 
   private enqueueNote(row: LinkRow, note: Note): void {
-    this.deps.notes.enqueue(
-      {
-        linkRowId: row.id,
-        companyId: row.companyId,
-        invoiceId: row.invoiceId,
-        kind: note.kind,
-        marker: noteMarker(row.reference, note.kind),
-        body: note.render(this.deps.noteStrings(row.companyId)),
-      },
-      this.deps.now(),
-    );
+    this.deps.notes.enqueue(linkNote(row, note, this.deps.noteStrings(row.companyId)), this.deps.now());
   }
 
   /** Queues a note about an invoice that has no link of ours. */

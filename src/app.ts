@@ -47,7 +47,7 @@ import { NoticeRepository } from './store/notices.js';
 import { pruneStore } from './store/prune.js';
 import { ReminderRepository } from './store/reminders.js';
 import { RunRepository } from './store/runs.js';
-import { SettingsRepository } from './store/settings.js';
+import { SettingsRepository, WEBHOOK_SECRET_KEY, webhookSecretsIn } from './store/settings.js';
 import { InvoiceRequestRepository, InvoiceStatusRepository } from './store/statuses.js';
 
 /**
@@ -76,9 +76,6 @@ export type StoredIdentity = z.infer<typeof storedIdentitySchema>;
 const IDENTITY_KEY = 'odoo.identity';
 /** The first day publishing covered, when config does not say (publish.since). */
 const PUBLISH_SINCE_KEY = 'publish.since';
-/** Where `setup-gateway` keeps the webhook secret an instance gave us: `gateway.<id>.webhook.<account>`. */
-export const WEBHOOK_SECRET_KEY = (gateway: string, account: string) =>
-  `gateway.${gateway}.webhook.${account}`;
 
 /** The reference prefix, set once Odoo was checked. */
 class PrefixHolder implements PrefixSource {
@@ -245,15 +242,8 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     log.child({ component: 'odoo' }),
   );
   const ledger = new OdooLedger(odoo);
-  const storedSecrets: Record<string, Record<string, string>> = {};
-  for (const { key, value } of settings.entries('gateway.', z.string())) {
-    const match = /^gateway\.([^.]+)\.webhook\.(.+)$/.exec(key);
-    if (!match?.[1] || !match[2]) continue;
-    redactor.addSecrets([value]);
-    const byAccount = storedSecrets[match[1]] ?? {};
-    byAccount[match[2]] = value;
-    storedSecrets[match[1]] = byAccount;
-  }
+  const storedSecrets = webhookSecretsIn(settings.entries('gateway.', z.string()));
+  for (const byAccount of Object.values(storedSecrets)) redactor.addSecrets(Object.values(byAccount));
   const gateways = createGateways(config, options.fetch, storedSecrets, now, (call) =>
     metrics.gatewayCall(call),
   );

@@ -5,6 +5,7 @@ import { type Logger, redactor } from '../log.js';
 import type { MailTransport } from '../mail/transport.js';
 import { RpcOdooClient } from '../odoo/client.js';
 import { LazyOdooTransport } from '../odoo/connect.js';
+import { webhookSecretsIn } from '../store/settings.js';
 import { type Check, type CheckGroup, type CheckResult, type DoctorContext, fail } from './check.js';
 import { checksFor } from './checks.js';
 
@@ -30,8 +31,7 @@ export interface DoctorOptions {
 
 /** Secrets `setup-gateway` kept in the store (settings `gateway.<id>.webhook.<account>`), read only. */
 function storedWebhookSecrets(file: string): Record<string, Record<string, string>> {
-  const secrets: Record<string, Record<string, string>> = {};
-  if (file === ':memory:' || !existsSync(file)) return secrets;
+  if (file === ':memory:' || !existsSync(file)) return {};
   let db: Database.Database | undefined;
   try {
     db = new Database(file, { readonly: true, fileMustExist: true, timeout: 5_000 });
@@ -40,19 +40,17 @@ function storedWebhookSecrets(file: string): Record<string, Record<string, strin
         "SELECT key, value FROM settings WHERE key LIKE 'gateway.%'",
       )
       .all();
-    for (const { key, value } of rows) {
-      const match = /^gateway\.([^.]+)\.webhook\.(.+)$/.exec(key);
-      const secret: unknown = JSON.parse(value);
-      if (!match?.[1] || !match[2] || typeof secret !== 'string') continue;
-      redactor.addSecrets([secret]);
-      secrets[match[1]] = { ...secrets[match[1]], [match[2]]: secret };
-    }
+    const secrets = webhookSecretsIn(
+      rows.map(({ key, value }) => ({ key, value: JSON.parse(value) as unknown })),
+    );
+    for (const byAccount of Object.values(secrets)) redactor.addSecrets(Object.values(byAccount));
+    return secrets;
   } catch {
     // A store that cannot be read is the store check's finding, not this one's.
+    return {};
   } finally {
     db?.close();
   }
-  return secrets;
 }
 
 function odooClientFor(config: Config, options: DoctorOptions): RpcOdooClient | undefined {

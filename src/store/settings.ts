@@ -1,6 +1,23 @@
 import type { z } from 'zod';
 import type { Db } from './database.js';
 
+/** Where `setup-gateway` keeps the webhook secret an instance gave us: `gateway.<id>.webhook.<account>`. */
+export const WEBHOOK_SECRET_KEY = (gateway: string, account: string) =>
+  `gateway.${gateway}.webhook.${account}`;
+
+/** The webhook secrets among settings rows (values already parsed), by gateway and account. */
+export function webhookSecretsIn(
+  entries: Iterable<{ key: string; value: unknown }>,
+): Record<string, Record<string, string>> {
+  const secrets: Record<string, Record<string, string>> = {};
+  for (const { key, value } of entries) {
+    const match = /^gateway\.([^.]+)\.webhook\.(.+)$/.exec(key);
+    if (!match?.[1] || !match[2] || typeof value !== 'string') continue;
+    secrets[match[1]] = { ...secrets[match[1]], [match[2]]: value };
+  }
+  return secrets;
+}
+
 /**
  * Small facts the daemon keeps between runs, as JSON under a key: the Odoo database's identity,
  * webhook secrets registered through a gateway's API, alerts that pause work. Values are parsed

@@ -20,7 +20,8 @@ import { formatPublishPreview, formatStatus } from './output/status.js';
 import { statusReport } from './output/status-report.js';
 import type { PassSummary } from './pipeline/passes.js';
 import type { ReconcileProgress, ReconcileReport } from './pipeline/reconcile.js';
-import { daemonOf, ReconcileLockedError, withReconcileLock } from './pipeline/reconcile-lock.js';
+import { ReconcileLockedError, withReconcileLock } from './pipeline/reconcile-lock.js';
+import { storeLockHolder } from './store/lock.js';
 
 interface GlobalOptions {
   config?: string;
@@ -282,7 +283,7 @@ program
           if (reportTo && !app.config.mail.smtp)
             throw new ConfigError(`mailing the report to ${reportTo} needs mail.smtp configured`);
           const storePath = app.config.store.path;
-          const daemon = daemonOf(storePath);
+          const daemon = storeLockHolder(storePath);
           if (daemon)
             console.error(
               `the daemon (pid ${daemon.pid} on ${daemon.host}) runs on this store: reconciling next to it; the links it is working on are left to it`,

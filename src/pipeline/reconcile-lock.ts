@@ -1,9 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
-import { acquireStoreLock, StoreLockedError, type StoreLockHolder } from '../store/lock.js';
+import { acquireStoreLock, StoreLockedError, type StoreLockHolder, storeLockHolder } from '../store/lock.js';
 
 /**
  * One reconciliation per store at a time: the daemon's nightly run and a `reconcile` from cron
@@ -65,7 +62,7 @@ export async function withReconcileLock<T>(
     } catch (error) {
       if (!(error instanceof StoreLockedError) || error.lockPath !== lockPath) throw error;
       if (Date.now() >= deadline) {
-        const daemon = daemonOf(storePath);
+        const daemon = storeLockHolder(storePath);
         throw new ReconcileLockedError(
           lockPath,
           error.holder,
@@ -74,28 +71,5 @@ export async function withReconcileLock<T>(
       }
       await new Promise((resolve) => setTimeout(resolve, options.pollMs ?? 500));
     }
-  }
-}
-
-const holderSchema = z.object({ pid: z.number().int(), host: z.string(), startedAt: z.string() });
-
-/**
- * The daemon that holds this store's lock, when it runs on this host (src/store/lock.ts writes
- * the file); for a line saying reconcile runs next to it.
- */
-export function daemonOf(storePath: string): StoreLockHolder | undefined {
-  if (storePath === ':memory:') return undefined;
-  let holder: StoreLockHolder;
-  try {
-    holder = holderSchema.parse(JSON.parse(readFileSync(`${path.resolve(storePath)}.lock`, 'utf8')));
-  } catch {
-    return undefined;
-  }
-  if (holder.host !== hostname()) return holder;
-  try {
-    process.kill(holder.pid, 0);
-    return holder;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM' ? holder : undefined;
   }
 }

@@ -123,6 +123,17 @@ export function acquireStoreLock(storePath: string, options: AcquireStoreLockOpt
   throw new StoreLockedError(store, lockPath, asHolder(read(lockPath)));
 }
 
+/**
+ * Who holds this store's lock now: its holder when the lock names one that may be alive (any
+ * other host, or a process of this host that still runs), undefined when there is none.
+ */
+export function storeLockHolder(storePath: string): StoreLockHolder | undefined {
+  if (storePath === ':memory:') return undefined;
+  const holder = asHolder(read(`${path.resolve(storePath)}.lock`));
+  if (!holder || holder.host !== hostname()) return holder;
+  return processRuns(holder.pid) ? holder : undefined;
+}
+
 function create(lockPath: string, holder: StoreLockHolder): boolean {
   let fd: number;
   try {

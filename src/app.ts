@@ -110,6 +110,8 @@ export interface App {
   readonly events: EventRepository;
   readonly notes: NoteRepository;
   readonly notices: NoticeRepository;
+  /** What each invoice shows of its online payment (src/store/statuses.ts). */
+  readonly statuses: InvoiceStatusRepository;
   readonly settings: SettingsRepository;
   readonly alerts: Alerts;
   readonly runs: RunRepository;
@@ -574,6 +576,7 @@ export function createApp(config: Config, log: Logger, options: AppOptions = {})
     events,
     notes,
     notices,
+    statuses,
     settings,
     alerts,
     identity,

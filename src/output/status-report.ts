@@ -1,7 +1,6 @@
 import type { App } from '../app.js';
 import { storedAlerts } from '../pipeline/alerts.js';
 import { type Heartbeat, readHeartbeat, STALE_AFTER_MS } from '../store/heartbeat.js';
-import { InvoiceStatusRepository } from '../store/statuses.js';
 
 /** Readiness codes that leave the daemon idle until a person acts (src/main.ts readinessOf). */
 const HALTING_REASONS = new Set([
@@ -63,7 +62,7 @@ export function daemonState(heartbeat: Heartbeat | undefined, now: number): Daem
 }
 
 export function statusReport(
-  app: Pick<App, 'db' | 'links' | 'runs' | 'events' | 'mail' | 'notes' | 'notices' | 'settings'>,
+  app: Pick<App, 'links' | 'runs' | 'events' | 'mail' | 'notes' | 'notices' | 'statuses' | 'settings'>,
   now: number = Date.now(),
 ): StatusReport {
   const heartbeat = readHeartbeat(app.settings);
@@ -73,7 +72,7 @@ export function statusReport(
   const linksNeedingPerson = Object.entries(links)
     .filter(([linkState]) => PERSON_STATES.has(linkState))
     .reduce((sum, [, count]) => sum + count, 0);
-  const invoicesNeedingAttention = new InvoiceStatusRepository(app.db).attentionCount();
+  const invoicesNeedingAttention = app.statuses.attentionCount();
   const needsPerson = alerts.length > 0 || linksNeedingPerson > 0 || invoicesNeedingAttention > 0;
   const latestPasses: Record<string, StatusReport['latestPasses'][string]> = {};
   for (const kind of ['publish', 'confirm', 'reconcile']) {
